@@ -1,0 +1,34 @@
+# The two commands of the README: `make course` and `make test` (both set up .venv if needed).
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PYTHONHASHSEED := 0
+
+.PHONY: setup course test test-fast fuzz lint student clean site site-test
+
+setup:
+	@bash tools/setup_env.sh
+
+course: setup
+	$(BIN)/labkit run --all
+
+# Two pytest workers: most notebooks and tests run one thread each, so two share the 2 cores well.
+test: setup
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope --nbval-lax --nbval-current-env notebooks
+
+# The course website: the committed (executed) notebooks, the labkit API and the guides, into site/.
+site: setup
+	$(BIN)/python tools/build_site.py --out site
+
+# The website in a real browser (Debian's chromium, driven by Playwright): figures, links, search, screenshots.
+site-test: site
+	$(BIN)/python -m pytest -q -p no:randomly -m browser tests/site
+
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_fuzz_parsers.py
+
+lint: setup
+	$(BIN)/ruff check labkit tests tools benchmarks notebooks
+
+clean:
+	rm -rf runs student site .pytest_cache

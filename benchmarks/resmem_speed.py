@@ -1,0 +1,84 @@
+"""ResMem inference speed: the ``resmem`` package's documented usage vs ``labkit.models.resmem.predict``.
+
+Both run in the same process on the same images, alternated over several rounds (the best round of
+each counts), so a busy machine slows both alike. The baseline is the README's loop verbatim:
+``model.eval(); model(transformer(img).view(-1, 3, 227, 227))`` one image at a time, with autograd on.
+
+    PYTHONPATH=. python benchmarks/resmem_speed.py --images 8 --rounds 2 --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import torch
+
+from labkit.data.images import bundled_images
+from labkit.models import resmem as ours
+
+
+def package_documented(model: torch.nn.Module, images: list) -> np.ndarray:
+    from resmem import transformer
+
+    model.eval()
+    out = [model(transformer(img.convert("RGB")).view(-1, 3, 227, 227)) for img in images]
+    return torch.cat(out).detach().squeeze(1).numpy()
+
+
+def timed(fn, *args) -> tuple[float, np.ndarray]:
+    t0 = time.perf_counter()
+    y = fn(*args)
+    return time.perf_counter() - t0, y
+
+
+def main(argv: list[str] | None = None) -> float:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--images", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    import resmem
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torchvision's 'pretrained is deprecated' from the package
+        pkg = resmem.ResMem(pretrained=True)
+    model = ours.load_pretrained()
+    images = [b.load() for b in bundled_images()[: args.images]]
+    # warm-up: first calls pay for oneDNN kernel selection
+    package_documented(pkg, images[:1])
+    ours.predict(model, images[:2], batch_size=2, progress=False)
+
+    variants = {
+        "package, documented (1 image, autograd on)": lambda: package_documented(pkg, images),
+        f"labkit predict (batch {args.batch_size}, inference_mode, NHWC)": lambda: ours.predict(
+            model, images, batch_size=args.batch_size, progress=False
+        ),
+        f"labkit predict (batch {args.batch_size}, NCHW)": lambda: ours.predict(
+            model, images, batch_size=args.batch_size, progress=False, channels_last=False
+        ),
+    }
+    best: dict[str, float] = {k: float("inf") for k in variants}
+    preds: dict[str, np.ndarray] = {}
+    for _ in range(args.rounds):
+        for name, fn in variants.items():
+            dt, preds[name] = timed(fn)
+            best[name] = min(best[name], dt)
+    base = next(iter(variants))
+    diff = max(float(np.abs(p - preds[base]).max()) for p in preds.values())
+    print(f"{args.images} images, {args.threads} threads, best of {args.rounds} rounds; max |Δ score| = {diff:.1e}")
+    print(f"{'variant':62s} {'images/s':>9s} {'speed-up':>9s}")
+    for name, dt in best.items():
+        print(f"{name:62s} {args.images / dt:9.2f} {best[base] / dt:8.2f}×")
+    ratio = best[base] / best[next(iter(list(variants)[1:]))]
+    print(f"SPEED RATIO labkit/package = {ratio:.2f}×")
+    return ratio
+
+
+if __name__ == "__main__":
+    main()

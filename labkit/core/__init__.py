@@ -1,0 +1,1 @@
+"""Lowest layer: reproducibility, devices, bundled assets and recorded metrics. Imports nothing above."""

@@ -1,0 +1,1 @@
+"""Top layer: the notebook runner, parameters, sweeps, the student builder and the CLI."""

@@ -1,0 +1,160 @@
+"""The ``labkit`` command: list, params, run, doctor (and sweep / student as they land)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from labkit.course.notebooks import course_notebooks, resolve
+from labkit.course.params import ParameterError, parse_cli_value, read_params, validate
+from labkit.course.runner import NotebookFailed, prepare, run_notebook, strip_run_metadata
+
+
+def _parse_pairs(notebook: Path, pairs: list[list[str]]) -> dict:
+    declared = read_params(notebook)
+    values = {}
+    for name, raw in pairs:
+        if name not in declared:
+            validate(declared, {name: None}, notebook.name)  # raises with a did-you-mean message
+        values[name] = parse_cli_value(raw, declared[name])
+    return values
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for nb in course_notebooks():
+        params = read_params(nb)
+        print(f"{nb.stem:34s} " + ", ".join(f"{p.name}={p.default!r}" for p in params.values()))
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    nb = resolve(args.notebook)
+    params = read_params(nb)
+    if args.json:
+        print(json.dumps({n: {"type": p.type, "default": p.default, "help": p.help, "choices": list(p.choices)}
+                          for n, p in params.items()}, indent=2))
+        return 0
+    print(f"Parameters of {nb.name}:")
+    for p in params.values():
+        print("  " + p.describe())
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if args.all == bool(args.notebooks):
+        raise SystemExit("labkit run: name notebooks or pass --all (not both)")
+    notebooks = course_notebooks() if args.all else [resolve(n) for n in args.notebooks]
+    if args.flat and len(notebooks) > 1:
+        raise SystemExit("labkit run --flat takes a single notebook")
+    if args.inplace and (args.params or args.profile not in (None, "quick")):
+        raise SystemExit("labkit run --inplace executes committed notebooks with their quick defaults only")
+    # Validate everything first: a typo in the last notebook's parameters must not cost a whole run.
+    plans = [(nb, _parse_pairs(nb, args.params or [])) for nb in notebooks]
+    for nb, values in plans:
+        prepare(nb, values, args.profile)
+    results = []
+    for i, (nb, values) in enumerate(plans, 1):
+        print(f"[{i}/{len(plans)}] {nb.stem} {values or ''}", flush=True)
+        out_path = nb if args.inplace else None
+        res = run_notebook(nb, values, Path(args.out), args.profile, progress=not args.quiet,
+                           output_path=out_path, flat=args.flat)
+        if args.inplace:
+            strip_run_metadata(nb)
+        shown = {k: v for k, v in res.metrics.items() if isinstance(v, int | float)}
+        print(f"    done in {res.seconds:.0f}s -> {res.output}  metrics: {json.dumps(shown)}", flush=True)
+        results.append(res)
+    total = sum(r.seconds for r in results)
+    print(f"ran {len(results)} notebook(s) in {total:.0f}s; outputs under {args.out}/")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from labkit.course.sweep import sweep
+
+    nb = resolve(args.notebook)
+    out = Path(args.out or f"runs/sweep_{nb.stem}")
+    rows = sweep(nb, args.axes, out, workers=args.workers, scheduler=args.scheduler, profile=args.profile,
+                 progress=not args.quiet)
+    print((out / "sweep.md").read_text())
+    failed = [r["run"] for r in rows if r["status"] != "ok"]
+    print(f"{len(rows) - len(failed)} of {len(rows)} runs ok; table: {out / 'sweep.csv'}")
+    if failed:
+        print(f"failed runs (see their run.log): {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_student(args: argparse.Namespace) -> int:
+    from labkit.course.student import build_student
+
+    notebooks = [resolve(n) for n in args.notebooks] if args.notebooks else course_notebooks()
+    counts = build_student(notebooks, Path(args.out))
+    for name, n in counts.items():
+        print(f"{name:40s} {n} exercise solution(s) replaced")
+    print(f"student notebooks written to {args.out}/ (outputs cleared); run them with `labkit run <path>`")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from labkit.course.doctor import findings, report
+
+    info = findings()
+    print(json.dumps(info, indent=2) if args.json else report(info))
+    return 1 if info["problems"] else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="labkit", description="Run and inspect the course's notebooks.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("list", help="the notebooks in course order, with their parameters")
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser("params", help="a notebook's parameters: name, type, default, help")
+    p.add_argument("notebook")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_params)
+    p = sub.add_parser("run", help="execute notebooks headless through papermill")
+    p.add_argument("notebooks", nargs="*", help="names (02, 02_resmem) or paths")
+    p.add_argument("--all", action="store_true", help="every notebook in course order")
+    p.add_argument("-p", "--param", dest="params", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="set a parameter (repeatable)")
+    p.add_argument("--profile", choices=["quick", "full"], default=None)
+    p.add_argument("--out", default="runs", help="output folder (default: runs/)")
+    p.add_argument("--inplace", action="store_true", help="write executed notebooks back into notebooks/")
+    p.add_argument("--flat", action="store_true", help="write outputs straight into --out (one notebook)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("sweep", help="a grid of runs collected into one experiment table")
+    p.add_argument("notebook")
+    p.add_argument("-p", "--param", dest="axes", nargs="+", action="append", metavar=("NAME", "VALUE"),
+                   required=True, help="a parameter and the values to sweep over (repeatable)")
+    p.add_argument("--workers", type=int, default=1, help="local parallel runs (default 1)")
+    p.add_argument("--scheduler", default=None, help="address of a Dask distributed scheduler to run on")
+    p.add_argument("--profile", choices=["quick", "full"], default=None)
+    p.add_argument("--out", default=None, help="sweep folder (default: runs/sweep_<notebook>)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_sweep)
+    p = sub.add_parser("student", help="generate the student notebooks (solutions stubbed, outputs cleared)")
+    p.add_argument("notebooks", nargs="*", help="default: every course notebook")
+    p.add_argument("--out", default="student")
+    p.set_defaults(func=cmd_student)
+    p = sub.add_parser("doctor", help="check the environment, device and bundled assets")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_doctor)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ParameterError, FileNotFoundError) as e:
+        print(f"labkit: error: {e}", file=sys.stderr)
+        return 2
+    except NotebookFailed as e:
+        print(f"labkit: notebook failed: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Notebook parameters: read the ``parameters`` cell, describe it, and validate values *before* a run.
+
+papermill only warns about unknown parameters and never checks types, so a sweep with a typo runs
+for minutes with the default. Here each parameter's type comes from its annotation in the
+parameters cell (``epochs: int = 3  # help``), choices from help text that starts ``a|b|c:``, and a
+bad name or value is a ``ParameterError`` raised before any kernel starts.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from papermill.translators import PythonTranslator
+
+
+class ParameterError(ValueError):
+    """A notebook parameter is unknown, or its value has the wrong type."""
+
+
+_CHOICES = re.compile(r"^\s*([\w.\-]+(?:\s*\|\s*[\w.\-]+)+)\s*[:;,—-]")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str  # the annotation as written, e.g. "int", "Optional[str]", "list[int]"
+    default: Any
+    help: str = ""
+    choices: tuple[str, ...] = field(default=())
+
+    def describe(self) -> str:
+        extra = f" (one of {', '.join(self.choices)})" if self.choices else ""
+        return f"{self.name}: {self.type} = {self.default!r}{extra}  {self.help}".rstrip()
+
+
+def parameters_cell(nb: nbformat.NotebookNode, path: Path | str = "notebook") -> nbformat.NotebookNode:
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for cell in code:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            if cell is not code[0]:
+                raise ParameterError(f"{path}: the cell tagged 'parameters' must be the first code cell")
+            return cell
+    raise ParameterError(f"{path}: no code cell is tagged 'parameters'")
+
+
+def read_params(path: Path | str) -> dict[str, Param]:
+    """Parameters of a notebook in the order they are declared."""
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    source = parameters_cell(nb, path).source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as e:
+        raise ParameterError(f"{path}: the parameters cell is not valid Python ({e})") from e
+    # papermill's own inspection (what `papermill --help-notebook` shows) supplies the help texts
+    cell = parameters_cell(nb, path)
+    helps = {p.name: p.help for p in PythonTranslator.inspect(cell)}
+    params: dict[str, Param] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "typing":
+            continue  # `from typing import Optional` may open the cell
+        if not isinstance(node, ast.AnnAssign) or not isinstance(node.target, ast.Name) or node.value is None:
+            raise ParameterError(
+                f"{path}: parameters cell line {node.lineno}: write every parameter as "
+                "`name: type = value  # help` so its type can be checked"
+            )
+        name = node.target.id
+        if name not in helps and "|" in ast.unparse(node.annotation):
+            raise ParameterError(
+                f"{path}: parameter {name!r} (line {node.lineno}): write Optional[X] / Union[...] instead of "
+                "'X | None'; papermill's parameter parser cannot read '|' annotations"
+            )
+        if name not in helps:
+            raise ParameterError(
+                f"{path}: papermill cannot read parameter {name!r} (line {node.lineno}); keep it on one line "
+                "and leave '=' out of its help comment"
+            )
+        try:
+            default = ast.literal_eval(node.value)
+        except ValueError as e:
+            raise ParameterError(f"{path}: default of {name!r} must be a literal") from e
+        help_text = helps.get(name, "")
+        m = _CHOICES.match(help_text)
+        choices = tuple(s.strip() for s in m.group(1).split("|")) if m else ()
+        p = Param(name, ast.unparse(node.annotation), default, help_text, choices)
+        if not type_matches(default, p.type):
+            raise ParameterError(f"{path}: default of {name!r} ({default!r}) does not match its type {p.type}")
+        params[name] = p
+    return params
+
+
+def type_matches(value: Any, annotation: str) -> bool:
+    """Whether ``value`` fits the annotation (int, float, str, bool, None, Optional, ``|``, list, tuple, dict)."""
+    return _matches(value, ast.parse(annotation, mode="eval").body)
+
+
+def _matches(value: Any, node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant) and node.value is None:
+        return value is None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _matches(value, node.left) or _matches(value, node.right)
+    if isinstance(node, ast.Name):
+        simple = {
+            "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+            "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+            "str": lambda v: isinstance(v, str),
+            "bool": lambda v: isinstance(v, bool),
+            "None": lambda v: v is None,
+            "list": lambda v: isinstance(v, list),
+            "dict": lambda v: isinstance(v, dict),
+            "tuple": lambda v: isinstance(v, list | tuple),
+            "Any": lambda v: True,
+        }
+        if node.id not in simple:
+            raise ParameterError(f"unsupported parameter annotation {node.id!r}")
+        return simple[node.id](value)
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        outer, inner = node.value.id, node.slice
+        args = list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
+        if outer == "Optional":
+            return value is None or _matches(value, args[0])
+        if outer == "Union":
+            return any(_matches(value, a) for a in args)
+        if outer in ("list", "List"):
+            return isinstance(value, list) and all(_matches(v, args[0]) for v in value)
+        if outer in ("tuple", "Tuple"):
+            if not isinstance(value, list | tuple):
+                return False
+            if len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is Ellipsis:
+                return all(_matches(v, args[0]) for v in value)
+            return len(value) == len(args) and all(_matches(v, a) for v, a in zip(value, args, strict=True))
+        if outer in ("dict", "Dict"):
+            return isinstance(value, dict)
+    raise ParameterError(f"unsupported parameter annotation {ast.unparse(node)!r}")
+
+
+def parse_cli_value(raw: str, param: Param) -> Any:
+    """Turn a command-line string into a value of the parameter's type, or raise ParameterError."""
+    candidates: list[Any] = []
+    text = raw.strip()
+    if text.lower() in ("true", "false"):
+        candidates.append(text.lower() == "true")
+    if text.lower() in ("none", "null"):
+        candidates.append(None)
+    try:
+        candidates.append(ast.literal_eval(text))
+    except (ValueError, SyntaxError):
+        pass
+    candidates.append(raw)
+    for value in candidates:
+        if type_matches(value, param.type):
+            return check_value(param, value)
+    raise ParameterError(f"parameter {param.name!r} expects {param.type}, got {raw!r}")
+
+
+def check_value(param: Param, value: Any) -> Any:
+    if not type_matches(value, param.type):
+        raise ParameterError(
+            f"parameter {param.name!r} expects {param.type}, got {type(value).__name__} {value!r}"
+        )
+    if param.choices and str(value) not in param.choices:
+        raise ParameterError(f"parameter {param.name!r} must be one of {', '.join(param.choices)}; got {value!r}")
+    if isinstance(value, int) and not isinstance(value, bool) and param.type == "float":
+        value = float(value)
+    return value
+
+
+def validate(params: dict[str, Param], values: dict[str, Any], notebook: str = "notebook") -> dict[str, Any]:
+    """Check names and types of ``values`` (already Python objects); returns them, ints widened to float."""
+    out = {}
+    for name, value in values.items():
+        if name not in params:
+            close = difflib.get_close_matches(name, params, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ParameterError(
+                f"{notebook} has no parameter {name!r}.{hint} Its parameters: {', '.join(params)}"
+            )
+        out[name] = check_value(params[name], value)
+    return out

@@ -1,0 +1,152 @@
+"""Run a notebook headless through papermill: validated parameters, progress, executed copy,
+``metrics.json`` from ``labkit.record``, a log, and a failure message that says where it broke."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill as pm
+from papermill.exceptions import PapermillExecutionError
+
+from labkit.core.record import ENV_VAR
+from labkit.course.params import ParameterError, read_params, validate
+
+KERNEL_NAME = "labkit-current-env"
+
+
+class NotebookFailed(RuntimeError):
+    """A cell raised; the message names the notebook, the cell, the exception and the partial output."""
+
+
+@dataclass
+class RunResult:
+    notebook: Path
+    output: Path
+    parameters: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@contextmanager
+def current_env_kernel():
+    """A kernelspec that starts *this* interpreter, so no ``ipykernel install --user`` is needed."""
+    with tempfile.TemporaryDirectory(prefix="labkit-kernel-") as tmp:
+        spec = Path(tmp) / "kernels" / KERNEL_NAME
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(json.dumps({
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": f"Python ({Path(sys.prefix).name})",
+            "language": "python",
+            # Figures must render into the notebook even when the caller exported MPLBACKEND=Agg.
+            "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+        }))
+        old = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [tmp, old]))
+        try:
+            yield KERNEL_NAME
+        finally:
+            if old is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = old
+
+
+@contextmanager
+def _env(name: str, value: str):
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+@contextmanager
+def _log_to(path: Path):
+    logger = logging.getLogger("papermill")
+    handler = logging.FileHandler(path, mode="w")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        logger.propagate = True
+        handler.close()
+
+
+def prepare(notebook: Path, parameters: dict[str, Any], profile: str | None = None) -> dict[str, Any]:
+    """Validate parameters (and the profile) against the notebook's parameters cell."""
+    declared = read_params(notebook)
+    values = dict(parameters)
+    if profile is not None:
+        if "profile" not in declared:
+            raise ParameterError(f"{notebook.name} has no 'profile' parameter")
+        values["profile"] = profile
+    return validate(declared, values, notebook.name)
+
+
+def strip_run_metadata(path: Path) -> None:
+    """Drop timestamps papermill writes, so a committed executed notebook only changes with its outputs."""
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, path)
+
+
+def run_notebook(
+    notebook: Path,
+    parameters: dict[str, Any] | None = None,
+    out_dir: Path | None = None,
+    profile: str | None = None,
+    progress: bool = True,
+    output_path: Path | None = None,
+    flat: bool = False,
+) -> RunResult:
+    """Execute ``notebook`` with validated ``parameters``; raise NotebookFailed if a cell fails.
+
+    Outputs go to ``out_dir/<notebook stem>/`` (or straight into ``out_dir`` with ``flat=True``).
+    """
+    notebook = Path(notebook).resolve()
+    values = prepare(notebook, parameters or {}, profile)
+    out = Path(out_dir or "runs") if flat else Path(out_dir or "runs") / notebook.stem
+    out.mkdir(parents=True, exist_ok=True)
+    output = Path(output_path) if output_path else out / notebook.name
+    metrics_file = out / "metrics.json"
+    metrics_file.unlink(missing_ok=True)
+    (out / "params.json").write_text(json.dumps(values, indent=2, sort_keys=True))
+    start = time.perf_counter()
+    with current_env_kernel() as kernel, _env(ENV_VAR, str(metrics_file.resolve())), _log_to(out / "run.log"):
+        try:
+            pm.execute_notebook(
+                str(notebook), str(output), parameters=values, kernel_name=kernel,
+                progress_bar=progress, log_output=True, cwd=str(notebook.parent),
+            )
+        except PapermillExecutionError as e:
+            raise NotebookFailed(
+                f"{notebook.name} failed in cell {e.cell_index} (execution count {e.exec_count}): "
+                f"{e.ename}: {e.evalue}\npartially executed notebook: {output}\nlog: {out / 'run.log'}"
+            ) from None
+    metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+    if not metrics_file.exists():
+        metrics_file.write_text("{}\n")
+    return RunResult(notebook, output, values, metrics, time.perf_counter() - start)

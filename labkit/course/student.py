@@ -1,0 +1,61 @@
+"""``labkit student``: the student notebooks, generated from the solution notebooks (never hand-kept)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+STUB = 'raise NotImplementedError("Exercise: write your solution here")'
+_REGION = re.compile(rf"^(?P<indent>[ \t]*){re.escape(BEGIN)}[^\n]*\n.*?^[ \t]*{re.escape(END)}[^\n]*(\n|$)",
+                     re.S | re.M)
+
+
+class StudentBuildError(ValueError):
+    """A solution region is malformed (unbalanced markers)."""
+
+
+def strip_solutions(source: str, markdown: bool = False, where: str = "cell") -> str:
+    """Replace each solution region by a stub at the region's indentation."""
+    if source.count(BEGIN) != source.count(END):
+        raise StudentBuildError(f"{where}: {source.count(BEGIN)} '{BEGIN}' but {source.count(END)} '{END}'")
+
+    def stub(m: re.Match) -> str:
+        indent = m.group("indent")
+        text = "YOUR ANSWER HERE" if markdown else f"# YOUR CODE HERE\n{indent}{STUB}"
+        return f"{indent}{text}\n"
+
+    out = _REGION.sub(stub, source)
+    if BEGIN in out or END in out:
+        raise StudentBuildError(f"{where}: '{BEGIN}' must come before its '{END}'")
+    return out
+
+
+def student_notebook(path: Path) -> tuple[nbformat.NotebookNode, int]:
+    """The student version of one notebook and how many solution regions it replaced."""
+    nb = nbformat.read(path, as_version=4)
+    regions = 0
+    for i, cell in enumerate(nb.cells):
+        regions += cell.source.count(BEGIN)
+        cell.source = strip_solutions(cell.source, cell.cell_type == "markdown", f"{path.name} cell {i}")
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nb.metadata.pop("papermill", None)
+    nb.metadata["labkit"] = {"student_version_of": path.name}
+    return nb, regions
+
+
+def build_student(notebooks: list[Path], out: Path) -> dict[str, int]:
+    """Write the student notebooks into ``out``; returns regions replaced per notebook."""
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for path in notebooks:
+        nb, n = student_notebook(path)
+        nbformat.write(nb, out / path.name)
+        counts[path.name] = n
+    return counts

@@ -1,0 +1,357 @@
+"""Captions: vocabulary, tokenisation and padding; captioned Moving MNIST; the MSVD corpus and its features.
+
+Why a toy set: MSVD's videos are YouTube downloads (many gone) and its features are gigabytes, so the
+quick profile captions Moving MNIST videos instead — the captions are *generated* from each video's
+:class:`~labkit.data.moving_mnist.DigitTrack` metadata (digit, heading, whether it bounced), in several
+phrasings per video, so a model must see *which* digits move *where* and references disagree on wording
+the way human ones do. The MSVD loader reads the real formats (the corpus CSV and HDF5 features keyed by
+video id) for ``data_root`` runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from labkit.data.moving_mnist import MovingMNISTVideo
+
+PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
+SPECIALS: tuple[str, ...] = (PAD, BOS, EOS, UNK)  # ids 0, 1, 2, 3 in every vocabulary
+MSVD_COLUMNS: tuple[str, ...] = ("VideoID", "Start", "End", "WorkerID", "Source", "AnnotationTime", "Language",
+                                 "Description")
+MSVD_SPLITS: tuple[int, int, int] = (1200, 100, 670)  # train / val / test clips (Venugopalan et al. 2015)
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+class CaptionFormatError(ValueError):
+    """A caption file, vocabulary or feature file that does not have the expected format."""
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words and numbers, punctuation dropped ("A man's dog, running." → a man's dog running).
+
+    A light stand-in for the PTB tokenizer for *training*; scores always go through the real one
+    (``labkit.metrics.captioning``)."""
+    return _WORD.findall(text.lower())
+
+
+@dataclass
+class Vocabulary:
+    """Word ↔ id map; ids 0–3 are ``<pad> <bos> <eos> <unk>``, the rest by falling count then alphabet."""
+
+    itos: list[str]
+
+    def __post_init__(self) -> None:
+        if tuple(self.itos[:4]) != SPECIALS:
+            raise CaptionFormatError(f"a vocabulary must start with {SPECIALS}, got {self.itos[:4]}")
+        if len(set(self.itos)) != len(self.itos):
+            dup = [w for w, c in Counter(self.itos).items() if c > 1]
+            raise CaptionFormatError(f"vocabulary has duplicate words: {dup[:5]}")
+        self.stoi = {w: i for i, w in enumerate(self.itos)}
+
+    pad, bos, eos, unk = 0, 1, 2, 3
+
+    @classmethod
+    def build(cls, captions: Iterable[str], min_count: int = 1) -> Vocabulary:
+        """Words seen at least ``min_count`` times (rarer ones become ``<unk>``)."""
+        if min_count < 1:
+            raise CaptionFormatError(f"min_count must be >= 1, got {min_count}")
+        counts = Counter(w for c in captions for w in tokenize(c))
+        words = sorted((w for w, n in counts.items() if n >= min_count and w not in SPECIALS),
+                       key=lambda w: (-counts[w], w))
+        return cls(list(SPECIALS) + words)
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def encode(self, text: str, max_len: int | None = None) -> list[int]:
+        """``<bos> w1 … wn <eos>`` as ids; with ``max_len`` the words are cut so the whole fits."""
+        ids = [self.stoi.get(w, self.unk) for w in tokenize(text)]
+        if max_len is not None:
+            if max_len < 2:
+                raise CaptionFormatError(f"max_len must leave room for <bos> and <eos>, got {max_len}")
+            ids = ids[: max_len - 2]
+        return [self.bos, *ids, self.eos]
+
+    def decode(self, ids: Sequence[int] | torch.Tensor) -> str:
+        """Words up to the first ``<eos>``, without ``<bos>``/``<pad>``."""
+        words = []
+        for i in (ids.tolist() if isinstance(ids, torch.Tensor) else ids):
+            if i == self.eos:
+                break
+            if i in (self.bos, self.pad):
+                continue
+            if not 0 <= i < len(self.itos):
+                raise CaptionFormatError(f"token id {i} is outside the vocabulary of {len(self.itos)}")
+            words.append(self.itos[i])
+        return " ".join(words)
+
+    def to_dict(self) -> dict:
+        return {"itos": list(self.itos)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Vocabulary:
+        if "itos" not in d:
+            raise CaptionFormatError("a saved vocabulary needs the key 'itos'")
+        return cls(list(d["itos"]))
+
+
+def pad_captions(seqs: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Id lists → (B, L) long padded with ``pad_id`` and (B,) lengths."""
+    if not seqs:
+        raise CaptionFormatError("no captions to pad")
+    lengths = torch.tensor([len(s) for s in seqs])
+    out = torch.full((len(seqs), int(lengths.max())), pad_id, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
+    return out, lengths
+
+
+def pad_features(feats: Sequence[np.ndarray], max_frames: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-video (T_i, D) arrays → (B, T, D) float zero-padded and (B, T) bool mask of real frames."""
+    if not feats:
+        raise CaptionFormatError("no feature arrays to pad")
+    dims = {f.shape[1] if f.ndim == 2 else None for f in feats}
+    if len(dims) != 1 or None in dims:
+        raise CaptionFormatError(f"feature arrays must all be (T, D) with one D, got shapes {[f.shape for f in feats][:4]}")
+    t = max_frames or max(len(f) for f in feats)
+    out = torch.zeros(len(feats), t, dims.pop())
+    mask = torch.zeros(len(feats), t, dtype=torch.bool)
+    for i, f in enumerate(feats):
+        n = min(len(f), t)
+        out[i, :n] = torch.from_numpy(np.asarray(f[:n], dtype=np.float32))
+        mask[i, :n] = True
+    return out, mask
+
+
+# --------------------------------------------------------------------------- captioned Moving MNIST
+
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+JOINERS = (" while ", " and ", " as ", " and ")  # phrasing k joins two clauses with JOINERS[k]
+
+
+def _heading(direction: str) -> str:
+    return direction.replace("-", " ") or "nowhere"
+
+
+def _clause(digit: int, direction: str, bounced: bool, style: int) -> str:
+    """One digit's clause in phrasing ``style``; the verb says whether it bounced off a wall."""
+    where = _heading(direction)
+    if style == 0:
+        return f"the digit {digit} {'bounces' if bounced else 'moves'} {where}"
+    if style == 1:
+        return f"a {digit} is {'bouncing' if bounced else 'moving'} {where}"
+    if style == 2:
+        return f"digit {digit} goes {where}" + (" and bounces" if bounced else "")
+    return f"{DIGIT_WORDS[digit]} {'bounces' if bounced else 'moves'} {where}"
+
+
+def caption_video(video: MovingMNISTVideo, n_phrasings: int = 4) -> list[str]:
+    """``n_phrasings`` (1–4) reference captions of one video, e.g. "the digit 3 moves down while the digit 7
+    bounces left"; phrasing 3 names the digits in reverse order, so references also disagree on order."""
+    if not 1 <= n_phrasings <= len(JOINERS):
+        raise CaptionFormatError(f"n_phrasings must be in 1..{len(JOINERS)}, got {n_phrasings}")
+    if not video.tracks:
+        raise CaptionFormatError(f"video {video.id} has no digit tracks to describe")
+    caps = []
+    for k in range(n_phrasings):
+        tracks = video.tracks[::-1] if k == 3 else video.tracks
+        clauses = [_clause(t.digit, t.direction, t.bounces > 0, k) for t in tracks]
+        caps.append(JOINERS[k].join(clauses))
+    return caps
+
+
+@dataclass
+class CaptionSet:
+    """Videos' frame features and their reference captions (the unit the notebook trains and scores on).
+
+    ``features[i]`` (T_i, D) belongs to ``ids[i]``; ``captions[id]`` lists that video's references."""
+
+    ids: list[str]
+    features: list[np.ndarray]
+    captions: dict[str, list[str]]
+
+    def __post_init__(self) -> None:
+        if len(self.ids) != len(self.features):
+            raise CaptionFormatError(f"{len(self.ids)} ids but {len(self.features)} feature arrays")
+        missing = [i for i in self.ids if not self.captions.get(i)]
+        if missing:
+            raise CaptionFormatError(f"{len(missing)} videos have no caption, e.g. {missing[:3]}")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class CaptionDataset(torch.utils.data.Dataset):
+    """One sample per (video, reference caption) pair, as dicts of fixed-size tensors for ``labkit.train.fit``:
+    ``feats`` (T, D), ``mask`` (T,) bool, ``caption`` (L,) long padded with ``<pad>``."""
+
+    def __init__(self, data: CaptionSet, vocab: Vocabulary, max_len: int = 30, max_frames: int | None = None):
+        self.feats, self.mask = pad_features(data.features, max_frames)  # (V, T, D), (V, T)
+        pairs = [(v, c) for v, vid in enumerate(data.ids) for c in data.captions[vid]]
+        self.video = torch.tensor([v for v, _ in pairs])
+        self.captions, self.lengths = pad_captions([vocab.encode(c, max_len) for _, c in pairs], vocab.pad)
+
+    def __len__(self) -> int:
+        return len(self.video)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        v = self.video[i]
+        return {"feats": self.feats[v], "mask": self.mask[v], "caption": self.captions[i]}
+
+
+# --------------------------------------------------------------------------- MSVD
+
+
+@dataclass
+class MSVDCorpus:
+    """English MSVD captions keyed ``VideoID_Start_End`` (clips in order of first appearance) and how many
+    English rows were dropped for an empty description."""
+
+    captions: dict[str, list[str]]
+    dropped_empty: int = 0
+
+
+def read_msvd_csv(path: str | Path, language: str = "English") -> MSVDCorpus:
+    """Parse the MSR Video Description Corpus CSV (columns :data:`MSVD_COLUMNS`).
+
+    Rows in other languages are skipped; an English row with an empty description is counted in
+    ``dropped_empty`` (the real corpus has a few); anything else malformed raises :class:`CaptionFormatError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise CaptionFormatError(f"MSVD corpus CSV {path} does not exist")
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in MSVD_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise CaptionFormatError(f"{path.name}: missing column(s) {missing}; expected {list(MSVD_COLUMNS)}, "
+                                     f"got {reader.fieldnames}")
+        captions: dict[str, list[str]] = {}
+        dropped = 0
+        for line, row in enumerate(reader, start=2):
+            if None in row or any(row[c] is None for c in MSVD_COLUMNS):
+                raise CaptionFormatError(f"{path.name} line {line}: expected {len(MSVD_COLUMNS)} fields, "
+                                         "got a different number (an unquoted comma in Description?)")
+            if row["Language"] != language:
+                continue
+            vid, start, end = row["VideoID"].strip(), row["Start"].strip(), row["End"].strip()
+            if not vid or not (start.isdigit() and end.isdigit()):
+                raise CaptionFormatError(f"{path.name} line {line}: need a VideoID and integer Start/End seconds, "
+                                         f"got {vid!r}, {start!r}, {end!r}")
+            if int(end) <= int(start):
+                raise CaptionFormatError(f"{path.name} line {line}: End {end} is not after Start {start}")
+            text = row["Description"].strip()
+            if not text:
+                dropped += 1
+                continue
+            captions.setdefault(f"{vid}_{start}_{end}", []).append(text)
+    if not captions:
+        raise CaptionFormatError(f"{path.name}: no {language} captions found")
+    return MSVDCorpus(captions, dropped)
+
+
+def split_ids(ids: Sequence[str], sizes: Sequence[int] = MSVD_SPLITS) -> dict[str, list[str]]:
+    """The standard MSVD split: the first 1200 clips train, the next 100 val, the last 670 test.
+
+    ``ids`` must be the clips in their canonical order (the corpus order of the 1,970 clips that have videos,
+    i.e. of your feature file) and exactly ``sum(sizes)`` long; anything else is an error, not a silent cut."""
+    if len(set(ids)) != len(ids):
+        raise CaptionFormatError("clip ids to split contain duplicates")
+    if len(ids) != sum(sizes):
+        raise CaptionFormatError(f"the split {tuple(sizes)} needs {sum(sizes)} clips, got {len(ids)}; pass only "
+                                 "the clips that have features")
+    bounds = np.cumsum([0, *sizes])
+    return {name: list(ids[a:b]) for name, a, b in zip(("train", "val", "test"), bounds[:-1], bounds[1:],
+                                                        strict=True)}
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError as e:  # not a core dependency of the quick profile
+        raise ImportError("reading MSVD features needs the `h5py` package (HDF5); install it with "
+                          "`pip install h5py` — the quick profile does not need it") from e
+    return h5py
+
+
+def read_h5_features(path: str | Path, ids: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """Frame features from an HDF5 file with one (T, D) dataset per video id (SA-LSTM's layout)."""
+    h5py = _h5py()
+    path = Path(path)
+    if not path.is_file():
+        raise CaptionFormatError(f"feature file {path} does not exist")
+    out: dict[str, np.ndarray] = {}
+    with h5py.File(path, "r") as f:
+        wanted = list(f.keys()) if ids is None else list(ids)
+        missing = [i for i in wanted if i not in f]
+        if missing:
+            raise CaptionFormatError(f"{path.name}: no features for {len(missing)} video(s), e.g. {missing[:3]}")
+        for vid in wanted:
+            a = np.asarray(f[vid], dtype=np.float32)
+            if a.ndim != 2 or len(a) == 0:
+                raise CaptionFormatError(f"{path.name}[{vid!r}]: expected a (frames, dim) array, got shape {a.shape}")
+            out[vid] = a
+    return out
+
+
+def write_h5_features(path: str | Path, feats: Mapping[str, np.ndarray]) -> None:
+    """Inverse of :func:`read_h5_features` (used for fixtures and your own extracted features)."""
+    h5py = _h5py()
+    with h5py.File(Path(path), "w") as f:
+        for vid, a in feats.items():
+            f.create_dataset(vid, data=np.asarray(a, dtype=np.float32))
+
+
+def load_msvd(root: str | Path, csv_name: str = "MSR Video Description Corpus.csv",
+              features: str = "features.hdf5", sizes: Sequence[int] = MSVD_SPLITS) -> dict[str, CaptionSet]:
+    """MSVD under ``root``: the corpus CSV and an HDF5 feature file; the clips that have both, in corpus
+    order, split into train/val/test with :func:`split_ids`."""
+    root = Path(root)
+    corpus = read_msvd_csv(root / csv_name)
+    feats = read_h5_features(root / features)
+    ids = [i for i in corpus.captions if i in feats]
+    splits = split_ids(ids, sizes)
+    return {s: CaptionSet(v, [feats[i] for i in v], {i: corpus.captions[i] for i in v}) for s, v in splits.items()}
+
+
+# --------------------------------------------------------------------------- the bundled captioned Moving MNIST
+
+MMNIST_ASSET = "captions/mmnist_captions.npz"
+
+
+def load_mmnist_captions(n_phrasings: int = 4, path: str | Path | None = None) -> dict[str, CaptionSet]:
+    """The bundled captioned Moving MNIST (``tools/make_caption_assets.py``): ``{"train", "val", "test"}`` →
+    :class:`CaptionSet` with ResNet-152 frame features and captions re-made from each video's tracks."""
+    from labkit.core.assets import asset_path
+    from labkit.data.moving_mnist import MovingMNISTConfig, video_from_id
+
+    z = np.load(path or asset_path(MMNIST_ASSET))
+    import json
+
+    cfg = MovingMNISTConfig.from_dict(json.loads(str(z["meta"]))["generator"])
+    out = {}
+    for split in ("train", "val", "test"):
+        rows = np.flatnonzero(z["split"] == split)
+        ids = [str(i) for i in z["ids"][rows]]
+        feats = [z["feats"][r, : z["lengths"][r]].astype(np.float32) for r in rows]
+        caps = {i: caption_video(video_from_id(i, cfg), n_phrasings) for i in ids}
+        out[split] = CaptionSet(ids, feats, caps)
+    return out
+
+
+def mmnist_config(path: str | Path | None = None):
+    """The :class:`MovingMNISTConfig` the bundled videos were drawn with (to re-make their frames)."""
+    import json
+
+    from labkit.core.assets import asset_path
+    from labkit.data.moving_mnist import MovingMNISTConfig
+
+    z = np.load(path or asset_path(MMNIST_ASSET))
+    return MovingMNISTConfig.from_dict(json.loads(str(z["meta"]))["generator"])

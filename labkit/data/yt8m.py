@@ -1,0 +1,436 @@
+"""YouTube-8M TFRecord files, read and written without TensorFlow.
+
+Why our own reader: the course must open the real YouTube-8M shards (``data_root``) and its own bundled
+Moving MNIST features with the same code, on a machine without TensorFlow, and a corrupt shard must stop
+with a message naming the file and the record instead of feeding garbage to training.
+
+A TFRecord file is a sequence of records, each framed as::
+
+    uint64 length (little endian) | uint32 masked_crc32c(length bytes) | data[length] | uint32 masked_crc32c(data)
+
+``data`` is a serialised ``tf.train.SequenceExample`` (frame level: context ``id``/``labels``, feature lists
+``rgb`` 1024 and ``audio`` 128 uint8 per frame, one frame per second) or ``tf.train.Example`` (video level:
+``id``, ``labels``, ``mean_rgb`` 1024 and ``mean_audio`` 128 floats). The protobuf classes come from the
+``tfrecord`` package (a copy of TensorFlow's ``example.proto``).
+
+Quantisation follows the YouTube-8M starter code: 8 bits over [-2, 2], ``q = round((clip(x) + 2) · 255/4)``
+and back ``x ≈ q · 4/255 + 4/512 − 2`` (the 4/512 is half a step, so dequantised values sit mid-bin).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import crc32c
+import numpy as np
+import torch
+from tfrecord import example_pb2
+from torch.nn.utils.rnn import pad_sequence
+from torch.utils.data import Dataset
+
+FRAME_FEATURES: dict[str, int] = {"rgb": 1024, "audio": 128}
+VIDEO_FEATURES: dict[str, int] = {"mean_rgb": 1024, "mean_audio": 128}
+MAX_FRAMES = 300  # YouTube-8M stores at most 300 frames (1 per second, first 5 minutes)
+_MASK_DELTA = 0xA282EAD8
+
+
+class TFRecordFormatError(ValueError):
+    """A TFRecord file or one of its records is malformed (framing, checksum, protobuf or feature size)."""
+
+
+# --------------------------------------------------------------------------- quantisation
+def quantize(x: np.ndarray, min_value: float = -2.0, max_value: float = 2.0) -> np.ndarray:
+    """Float features → uint8, as the YouTube-8M feature extractor does (clip, scale, round half to even)."""
+    x = np.clip(np.asarray(x, dtype=np.float32), min_value, max_value)
+    q = np.rint((x - min_value) * (255.0 / (max_value - min_value)))  # Python's round() also rounds half to even
+    return q.astype(np.uint8)
+
+
+def dequantize(q: np.ndarray, min_value: float = -2.0, max_value: float = 2.0) -> np.ndarray:
+    """uint8 → float32 exactly as the starter code's ``Dequantize``: ``q·range/255 + range/512 + min``."""
+    span = max_value - min_value
+    return (np.asarray(q, dtype=np.float32) * np.float32(span / 255.0) + np.float32(span / 512.0 + min_value)).astype(
+        np.float32
+    )
+
+
+# --------------------------------------------------------------------------- framing
+def masked_crc(data: bytes) -> int:
+    """TFRecord's masked CRC32C: rotate right by 15 bits and add a constant (so CRCs of CRCs stay useful)."""
+    crc = crc32c.crc32c(data)
+    return ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + _MASK_DELTA) & 0xFFFFFFFF
+
+
+def _frame(data: bytes) -> bytes:
+    header = struct.pack("<Q", len(data))
+    return header + struct.pack("<I", masked_crc(header)) + data + struct.pack("<I", masked_crc(data))
+
+
+def write_records(path: str | os.PathLike, payloads: Sequence[bytes]) -> Path:
+    """Write serialised protos as one TFRecord file (atomically: a temporary file, then rename)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        for p in payloads:
+            f.write(_frame(p))
+    tmp.replace(path)
+    return path
+
+
+def record_offsets(path: str | os.PathLike, check_crc: bool = True) -> list[tuple[int, int]]:
+    """``(data offset, data length)`` of every record, checking the framing (and the header CRCs).
+
+    Reads only the 12-byte headers, so indexing a 1 GB YouTube-8M shard is fast; the data CRC is
+    checked when a record is read (:func:`read_record`).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"TFRecord file {path} does not exist")
+    size = path.stat().st_size
+    out: list[tuple[int, int]] = []
+    with open(path, "rb") as f:
+        pos = 0
+        while pos < size:
+            i = len(out)
+            header = f.read(12)
+            if len(header) < 12:
+                raise TFRecordFormatError(
+                    f"{path}: record {i} is truncated (only {len(header)} of 12 header bytes at offset {pos}); "
+                    "the file was cut short — re-download or regenerate it"
+                )
+            (length,), (crc,) = struct.unpack("<Q", header[:8]), struct.unpack("<I", header[8:])
+            if check_crc and masked_crc(header[:8]) != crc:
+                raise TFRecordFormatError(
+                    f"{path}: record {i} has a bad length CRC at offset {pos}; this is not a TFRecord file "
+                    "or it is corrupt (a gzip-compressed file must be decompressed first)"
+                )
+            end = pos + 12 + length + 4
+            if end > size:
+                raise TFRecordFormatError(
+                    f"{path}: record {i} is truncated (needs {length} data bytes + CRC from offset {pos + 12}, "
+                    f"the file ends at {size}); re-download or regenerate it"
+                )
+            out.append((pos + 12, length))
+            f.seek(end)
+            pos = end
+    return out
+
+
+def read_record(f, path: Path, index: int, offset: int, length: int, check_crc: bool = True) -> bytes:
+    """One record's data bytes from an open file, CRC-checked."""
+    f.seek(offset)
+    data = f.read(length)
+    tail = f.read(4)
+    if len(data) != length or len(tail) != 4:
+        raise TFRecordFormatError(f"{path}: record {index} is truncated")
+    if check_crc and masked_crc(data) != struct.unpack("<I", tail)[0]:
+        raise TFRecordFormatError(
+            f"{path}: record {index} has a bad data CRC (bytes {offset}..{offset + length}); the file is corrupt"
+        )
+    return data
+
+
+def iter_records(path: str | os.PathLike, check_crc: bool = True) -> Iterator[bytes]:
+    """The data bytes of every record in ``path``, in order, CRC-checked."""
+    path = Path(path)
+    offsets = record_offsets(path, check_crc)
+    with open(path, "rb") as f:
+        for i, (off, n) in enumerate(offsets):
+            yield read_record(f, path, i, off, n, check_crc)
+
+
+# --------------------------------------------------------------------------- protobuf <-> arrays
+@dataclass
+class FrameRecord:
+    """One frame-level video: ``features[name]`` is (T, D) uint8 (quantised), one row per second."""
+
+    id: str
+    labels: list[int]
+    features: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def num_frames(self) -> int:
+        return min((len(v) for v in self.features.values()), default=0)
+
+
+@dataclass
+class VideoRecord:
+    """One video-level record: ``features[name]`` is a (D,) float32 vector (e.g. ``mean_rgb``)."""
+
+    id: str
+    labels: list[int]
+    features: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _context(video_id: str, labels: Sequence[int]) -> dict[str, example_pb2.Feature]:
+    return {
+        "id": example_pb2.Feature(bytes_list=example_pb2.BytesList(value=[video_id.encode()])),
+        "labels": example_pb2.Feature(int64_list=example_pb2.Int64List(value=[int(x) for x in labels])),
+    }
+
+
+def encode_frame_record(rec: FrameRecord) -> bytes:
+    """A ``FrameRecord`` → serialised ``SequenceExample`` (one ``bytes_list`` of D bytes per frame)."""
+    lists = {}
+    for name, arr in rec.features.items():
+        arr = np.asarray(arr)
+        if arr.dtype != np.uint8 or arr.ndim != 2:
+            raise ValueError(f"feature {name!r} must be a (T, D) uint8 array (quantize() it first), got "
+                             f"{arr.dtype} {arr.shape}")
+        fl = example_pb2.FeatureList(
+            feature=[example_pb2.Feature(bytes_list=example_pb2.BytesList(value=[row.tobytes()])) for row in arr]
+        )
+        lists[name] = fl
+    ex = example_pb2.SequenceExample(
+        context=example_pb2.Features(feature=_context(rec.id, rec.labels)),
+        feature_lists=example_pb2.FeatureLists(feature_list=lists),
+    )
+    return ex.SerializeToString()
+
+
+def encode_video_record(rec: VideoRecord) -> bytes:
+    """A ``VideoRecord`` → serialised ``Example`` with float lists."""
+    feats = _context(rec.id, rec.labels)
+    for name, v in rec.features.items():
+        feats[name] = example_pb2.Feature(float_list=example_pb2.FloatList(value=np.asarray(v, np.float32).ravel()))
+    return example_pb2.Example(features=example_pb2.Features(feature=feats)).SerializeToString()
+
+
+def _parse(msg, data: bytes, where: str):
+    try:
+        msg.ParseFromString(data)
+    except Exception as e:  # google.protobuf.message.DecodeError
+        raise TFRecordFormatError(f"{where}: not a valid {type(msg).__name__} protobuf ({e})") from e
+    return msg
+
+
+def _id_and_labels(ctx, where: str) -> tuple[str, list[int]]:
+    if "id" not in ctx.feature:
+        raise TFRecordFormatError(f"{where}: no 'id' in the context (keys: {sorted(ctx.feature)})")
+    ids = ctx.feature["id"].bytes_list.value
+    if len(ids) != 1:
+        raise TFRecordFormatError(f"{where}: 'id' must hold one bytes value, found {len(ids)}")
+    labels = list(ctx.feature["labels"].int64_list.value) if "labels" in ctx.feature else []
+    return ids[0].decode("utf-8", errors="replace"), labels
+
+
+def decode_frame_record(
+    data: bytes, sizes: Mapping[str, int] | None = None, where: str = "record"
+) -> FrameRecord:
+    """Serialised ``SequenceExample`` → ``FrameRecord``; every frame of every feature in ``sizes`` is checked."""
+    sizes = FRAME_FEATURES if sizes is None else sizes
+    ex = _parse(example_pb2.SequenceExample(), data, where)
+    vid, labels = _id_and_labels(ex.context, where)
+    feats: dict[str, np.ndarray] = {}
+    lists = ex.feature_lists.feature_list
+    for name, dim in sizes.items():
+        if name not in lists:
+            raise TFRecordFormatError(
+                f"{where} (id {vid!r}): no feature list {name!r} (found {sorted(lists)}); "
+                "pass the features this file holds, e.g. features={'rgb': 1024}"
+            )
+        frames = [f.bytes_list.value for f in lists[name].feature]
+        bad = [t for t, v in enumerate(frames) if len(v) != 1 or len(v[0]) != dim]
+        if bad:
+            t = bad[0]
+            got = len(frames[t][0]) if len(frames[t]) == 1 else f"{len(frames[t])} values"
+            raise TFRecordFormatError(
+                f"{where} (id {vid!r}): feature {name!r} frame {t} has {got} bytes, expected {dim}"
+            )
+        joined = b"".join(v[0] for v in frames)
+        feats[name] = np.frombuffer(joined, dtype=np.uint8).reshape(len(frames), dim)
+    return FrameRecord(vid, labels, feats)
+
+
+def decode_video_record(data: bytes, sizes: Mapping[str, int] | None = None, where: str = "record") -> VideoRecord:
+    """Serialised ``Example`` → ``VideoRecord``, checking each feature's length."""
+    sizes = VIDEO_FEATURES if sizes is None else sizes
+    ex = _parse(example_pb2.Example(), data, where)
+    vid, labels = _id_and_labels(ex.features, where)
+    feats = {}
+    for name, dim in sizes.items():
+        if name not in ex.features.feature:
+            raise TFRecordFormatError(f"{where} (id {vid!r}): no feature {name!r} (found {sorted(ex.features.feature)})")
+        v = np.asarray(ex.features.feature[name].float_list.value, dtype=np.float32)
+        if v.size != dim:
+            raise TFRecordFormatError(f"{where} (id {vid!r}): feature {name!r} has {v.size} floats, expected {dim}")
+        feats[name] = v
+    return VideoRecord(vid, labels, feats)
+
+
+# --------------------------------------------------------------------------- file level
+def write_frame_records(path: str | os.PathLike, records: Sequence[FrameRecord]) -> Path:
+    """Write frame-level records (YouTube-8M ``frame/*.tfrecord`` layout)."""
+    return write_records(path, [encode_frame_record(r) for r in records])
+
+
+def write_video_records(path: str | os.PathLike, records: Sequence[VideoRecord]) -> Path:
+    """Write video-level records (YouTube-8M ``video/*.tfrecord`` layout)."""
+    return write_records(path, [encode_video_record(r) for r in records])
+
+
+def read_frame_records(
+    path: str | os.PathLike, features: Mapping[str, int] | None = None, check_crc: bool = True
+) -> list[FrameRecord]:
+    """Every frame-level record of one file; errors name the file and the record index."""
+    path = Path(path)
+    return [
+        decode_frame_record(d, features, where=f"{path}: record {i}")
+        for i, d in enumerate(iter_records(path, check_crc))
+    ]
+
+
+def read_video_records(
+    path: str | os.PathLike, features: Mapping[str, int] | None = None, check_crc: bool = True
+) -> list[VideoRecord]:
+    """Every video-level record of one file."""
+    path = Path(path)
+    return [
+        decode_video_record(d, features, where=f"{path}: record {i}")
+        for i, d in enumerate(iter_records(path, check_crc))
+    ]
+
+
+def find_tfrecords(root: str | os.PathLike, pattern: str = "*.tfrecord") -> list[Path]:
+    """The ``*.tfrecord`` files under a folder (sorted), or the file itself; a clear error if none."""
+    root = Path(root)
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root} is neither a TFRecord file nor a folder")
+    files = sorted(root.rglob(pattern))
+    if not files:
+        raise FileNotFoundError(f"no {pattern} files under {root} (expected YouTube-8M frame-level shards)")
+    return files
+
+
+# --------------------------------------------------------------------------- torch dataset
+def pad_or_trim(x: np.ndarray, max_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """(T, D) → ((max_frames, D) zero-padded or cut to the first ``max_frames``, (max_frames,) bool mask)."""
+    t = min(len(x), max_frames)
+    out = np.zeros((max_frames, x.shape[1]), dtype=x.dtype)
+    out[:t] = x[:t]
+    mask = np.zeros(max_frames, dtype=bool)
+    mask[:t] = True
+    return out, mask
+
+
+class YT8MFrameDataset(Dataset):
+    """Frame-level YouTube-8M records as tensors: ``{"rgb": (T, 1024) float32, ..., "labels": (C,) 0/1, "length"}``.
+
+    Files are indexed once (record offsets only) and records are decoded on access, so a folder of real
+    shards costs no memory up front. Frames beyond ``max_frames`` are dropped (the first ones are kept,
+    as the starter code does); :func:`collate_frames` pads a batch and builds the mask.
+    """
+
+    def __init__(
+        self,
+        files: str | os.PathLike | Sequence[str | os.PathLike],
+        num_classes: int,
+        max_frames: int = MAX_FRAMES,
+        features: Mapping[str, int] | None = None,
+        check_crc: bool = True,
+        ids: Sequence[str] | None = None,
+    ) -> None:
+        if isinstance(files, str | os.PathLike):
+            files = find_tfrecords(files)
+        if max_frames < 1:
+            raise ValueError(f"max_frames must be >= 1, got {max_frames}")
+        self.files = [Path(f) for f in files]
+        self.num_classes, self.max_frames, self.check_crc = num_classes, max_frames, check_crc
+        self.features = dict(FRAME_FEATURES if features is None else features)
+        self.index = [(fi, i, off, n) for fi, f in enumerate(self.files)
+                      for i, (off, n) in enumerate(record_offsets(f, check_crc))]
+        if ids is not None:  # keep only these videos (e.g. a split), in the given order
+            by_id = {self.record(k).id: k for k in range(len(self.index))}
+            missing = [v for v in ids if v not in by_id]
+            if missing:
+                raise KeyError(f"{len(missing)} requested ids are not in the files, e.g. {missing[:3]}")
+            self.index = [self.index[by_id[v]] for v in ids]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def record(self, k: int) -> FrameRecord:
+        """The decoded (still quantised) record ``k``."""
+        fi, i, off, n = self.index[k]
+        path = self.files[fi]
+        with open(path, "rb") as f:
+            data = read_record(f, path, i, off, n, self.check_crc)
+        return decode_frame_record(data, self.features, where=f"{path}: record {i}")
+
+    def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
+        rec = self.record(k)
+        t = min(rec.num_frames, self.max_frames)
+        if t == 0:
+            raise TFRecordFormatError(f"{self.files[self.index[k][0]]}: record {self.index[k][1]} has no frames")
+        labels = np.asarray(rec.labels, dtype=np.int64)
+        if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
+            raise ValueError(
+                f"video {rec.id!r} has label {labels.max()} outside 0..{self.num_classes - 1}; "
+                f"set num_classes (YouTube-8M 2018: 3862)"
+            )
+        y = torch.zeros(self.num_classes)
+        y[torch.from_numpy(labels)] = 1.0
+        item = {name: torch.from_numpy(dequantize(rec.features[name][:t])) for name in self.features}
+        item["labels"] = y
+        item["length"] = torch.tensor(t)
+        return item
+
+
+def collate_frames(items: Sequence[Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Pad a list of variable-length items to the batch's longest video; ``mask`` is True on real frames."""
+    lengths = torch.stack([it["length"] for it in items])  # (B,)
+    t_max = int(lengths.max())
+    out: dict[str, torch.Tensor] = {"labels": torch.stack([it["labels"] for it in items]), "length": lengths}
+    for name in items[0]:
+        if name in ("labels", "length"):
+            continue
+        out[name] = pad_sequence([it[name] for it in items], batch_first=True)  # (B, T, D), zeros after length
+    out["mask"] = torch.arange(t_max)[None, :] < lengths[:, None]  # (B, T)
+    return out
+
+
+def detect_features(path: str | os.PathLike) -> dict[str, int]:
+    """The known frame-level feature lists (``rgb``/``audio``) present in the first record of ``path``."""
+    path = Path(path)
+    data = next(iter_records(path), None)
+    if data is None:
+        raise TFRecordFormatError(f"{path}: the file holds no records")
+    ex = _parse(example_pb2.SequenceExample(), data, f"{path}: record 0")
+    found = {k: v for k, v in FRAME_FEATURES.items() if k in ex.feature_lists.feature_list}
+    if not found:
+        raise TFRecordFormatError(f"{path}: record 0 has none of the feature lists {sorted(FRAME_FEATURES)}")
+    return found
+
+
+def dissect(path: str | os.PathLike, index: int = 0) -> dict[str, object]:
+    """Record ``index`` of ``path`` taken apart: its framing bytes, CRCs and protobuf layout (for teaching)."""
+    path = Path(path)
+    offsets = record_offsets(path)
+    off, n = offsets[index]
+    with open(path, "rb") as f:
+        f.seek(off - 12)
+        header = f.read(12)
+        data = read_record(f, path, index, off, n)  # CRC-checked
+        f.seek(off + n)
+        tail = struct.unpack("<I", f.read(4))[0]
+    ex = _parse(example_pb2.SequenceExample(), data, f"{path}: record {index}")
+    lists = ex.feature_lists.feature_list
+    return {
+        "file bytes": path.stat().st_size,
+        "records in file": len(offsets),
+        "record offset": off - 12,
+        "length field (uint64 LE)": header[:8].hex(" "),
+        "length": n,
+        "length CRC (masked crc32c)": f"{struct.unpack('<I', header[8:])[0]:#010x}",
+        "data CRC (masked crc32c)": f"{tail:#010x}",
+        "context.id": ex.context.feature["id"].bytes_list.value[0].decode(),
+        "context.labels": list(ex.context.feature["labels"].int64_list.value),
+        **{f"feature_lists.{k}": f"{len(v.feature)} frames × {len(v.feature[0].bytes_list.value[0])} bytes"
+           for k, v in lists.items()},
+    }

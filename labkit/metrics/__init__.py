@@ -1,0 +1,1 @@
+"""Metrics: memorability (Spearman), YouTube-8M (Hit@1, PERR, GAP), captioning."""

@@ -1,0 +1,254 @@
+"""AMNet (Fajtl et al., CVPR 2018): soft spatial attention over a frozen CNN map, read by an LSTM.
+
+The original (ok1zjf/AMNet ``amnet_model.py``) in the paper's notation, one class per sub-network:
+
+* :class:`FeatureProjection` — frozen CNN map (C=1024, 14×14) → 1×1 conv → BN → ReLU → dropout 0.8:
+  the annotation vectors a = {a_1 … a_L}, a_i ∈ R^D (D=512, L=196);
+* :class:`InitState` — h_0, c_0 = tanh(W · mean_i a_i);
+* :class:`OriginalAttention` — e_i = drop(ReLU(W_e a_i)) once per image; each step
+  α_t = softmax_L(w · drop(ReLU(e_i + [W_h h_{t−1}]_i))), where W_h maps the hidden state to **one
+  scalar per location** (H → L), broadcast over the D features. :class:`BahdanauAttention` is the
+  common additive form (W_h: H → D, tanh); :class:`UniformAttention` is the ``--att-off`` ablation;
+* the core: z_t = Σ_i α_ti a_i → 1-layer LSTM (D → H=1024) → drop → :class:`Regressor` (H → 512 → 1)
+  at every step; the prediction is the mean over the T = ``lstm_steps`` steps.
+
+Targets live in a normalised space ŷ = (y − mean)·2 (LaMem mean 0.754); :meth:`AMNet.denormalise`
+maps back. The loss (:func:`amnet_loss`) is MSE there plus γ·(1/B)·Σ_b Σ_i (Σ_t (0.2 − α_bti))²,
+which pushes each location's attention summed over steps toward 0.2·T (spreads attention over
+the steps instead of one location at every step).
+
+Differences from the released code, on purpose: the CNN is not inside the model (features come from
+:mod:`labkit.data.feature_cache`); ``nn.LSTMCell`` replaces a 1-step ``nn.LSTM`` (same maths; the
+original's LSTM dropout=0.5 has no effect on one layer); the released ``amnet.py`` instantiates
+``a_vec_size=1024`` while the paper describes D=512 — ``d`` is a config field, default 512.
+Any grid works (L = H·W is ``locations``); the bundled course features are 7×7 (L=49).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+
+@dataclass
+class AMNetConfig:
+    """Model sizes and the loss's constants; the fields are notebook parameters."""
+
+    in_channels: int = 1024  # C of the frozen map (ResNet layer3)
+    locations: int = 196  # L = H·W of the frozen map (14×14; 49 for the bundled 7×7 features)
+    d: int = 512  # D: annotation vector size after the 1×1 conv
+    hidden: int = 1024  # H: LSTM hidden size
+    lstm_steps: int = 3  # T
+    attention: str = "original"  # original | bahdanau
+    att_off: bool = False  # True: uniform α = 1/L (the paper's ablation)
+    feat_dropout: float = 0.8
+    dropout: float = 0.5
+    target_mean: float = 0.754  # LaMem training mean used by the original
+    target_scale: float = 2.0
+    gamma: float = 1e-5  # weight of the attention regulariser
+    att_target: float = 0.2  # per-step target of the regulariser
+
+    def __post_init__(self) -> None:
+        if self.attention not in ("original", "bahdanau"):
+            raise ValueError(f"attention must be 'original' or 'bahdanau', got {self.attention!r}")
+        for name in ("in_channels", "locations", "d", "hidden", "lstm_steps"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"AMNetConfig.{name} must be a positive int, got {v!r}")
+        if self.gamma < 0:
+            raise ValueError(f"gamma must be >= 0, got {self.gamma}")
+
+
+class AMNetOutput(NamedTuple):
+    y: Tensor  # (B,) prediction in the normalised target space (mean over steps)
+    y_steps: Tensor  # (B, T) per-step predictions, normalised space
+    alpha: Tensor  # (B, T, L) attention weights, each (b, t) row sums to 1 over valid locations
+
+
+class FeatureProjection(nn.Module):
+    """Frozen map (B, C, h, w) → annotation vectors a (B, L, D): 1×1 conv, BN, ReLU, dropout 0.8."""
+
+    def __init__(self, cfg: AMNetConfig) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cfg.in_channels, cfg.d, kernel_size=1)
+        self.bn = nn.BatchNorm2d(cfg.d)
+        self.drop = nn.Dropout(cfg.feat_dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.drop(torch.relu(self.bn(self.conv(x))))  # (B, D, h, w)
+        return x.flatten(2).transpose(1, 2)  # (B, L, D)
+
+
+class InitState(nn.Module):
+    """h_0, c_0 = tanh(W_h0 ā), tanh(W_c0 ā) with ā the mean annotation vector."""
+
+    def __init__(self, cfg: AMNetConfig) -> None:
+        super().__init__()
+        self.h = nn.Linear(cfg.d, cfg.hidden)
+        self.c = nn.Linear(cfg.d, cfg.hidden)
+
+    def forward(self, a: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        mean = masked_mean(a, mask)  # (B, D)
+        return torch.tanh(self.h(mean)), torch.tanh(self.c(mean))  # (B, H) each
+
+
+def masked_mean(a: Tensor, mask: Tensor | None) -> Tensor:
+    """Mean of a (B, L, D) over the valid locations of mask (B, L) (all when None) → (B, D)."""
+    if mask is None:
+        return a.mean(1)
+    m = mask.to(a.dtype).unsqueeze(-1)  # (B, L, 1)
+    return (a * m).sum(1) / m.sum(1).clamp_min(1.0)
+
+
+def masked_softmax(scores: Tensor, mask: Tensor | None) -> Tensor:
+    """softmax over L of scores (B, L); masked-out locations get exactly 0."""
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.softmax(scores, dim=-1)  # (B, L)
+
+
+class OriginalAttention(nn.Module):
+    """AMNet's attention: the hidden state gives one scalar per location, added to e (broadcast over D)."""
+
+    def __init__(self, cfg: AMNetConfig) -> None:
+        super().__init__()
+        self.W_e = nn.Linear(cfg.d, cfg.d, bias=False)
+        self.W_h = nn.Linear(cfg.hidden, cfg.locations)  # H → L: a location prior from h
+        self.w = nn.Linear(cfg.d, 1, bias=False)
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def embed(self, a: Tensor) -> Tensor:
+        """e = drop(ReLU(W_e a)), computed once per image: (B, L, D) → (B, L, D)."""
+        return self.drop(torch.relu(self.W_e(a)))
+
+    def forward(self, e: Tensor, h: Tensor, mask: Tensor | None = None) -> Tensor:
+        eh = e + self.W_h(h).unsqueeze(-1)  # (B, L, D) + (B, L, 1)
+        eh = self.drop(torch.relu(eh))  # (B, L, D)
+        return masked_softmax(self.w(eh).squeeze(-1), mask)  # (B, L)
+
+
+class BahdanauAttention(nn.Module):
+    """Additive attention (Bahdanau et al. 2015): score_i = w · tanh(W_e a_i + W_h h), W_h: H → D."""
+
+    def __init__(self, cfg: AMNetConfig) -> None:
+        super().__init__()
+        self.W_e = nn.Linear(cfg.d, cfg.d, bias=False)
+        self.W_h = nn.Linear(cfg.hidden, cfg.d)
+        self.w = nn.Linear(cfg.d, 1, bias=False)
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def embed(self, a: Tensor) -> Tensor:
+        return self.W_e(a)  # (B, L, D)
+
+    def forward(self, e: Tensor, h: Tensor, mask: Tensor | None = None) -> Tensor:
+        eh = torch.tanh(e + self.W_h(h).unsqueeze(1))  # (B, L, D) + (B, 1, D)
+        return masked_softmax(self.w(self.drop(eh)).squeeze(-1), mask)  # (B, L)
+
+
+class UniformAttention(nn.Module):
+    """``att_off``: α_i = 1/L over the valid locations, whatever the state."""
+
+    def embed(self, a: Tensor) -> Tensor:
+        return a
+
+    def forward(self, e: Tensor, h: Tensor, mask: Tensor | None = None) -> Tensor:
+        return masked_softmax(torch.zeros(e.shape[:2], dtype=e.dtype, device=e.device), mask)  # (B, L)
+
+
+class Regressor(nn.Module):
+    """Per-step memorability from h_t: Linear H→512 → ReLU → dropout → Linear 512→1."""
+
+    def __init__(self, cfg: AMNetConfig) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(cfg.hidden, 512), nn.ReLU(), nn.Dropout(cfg.dropout), nn.Linear(512, 1))
+
+    def forward(self, h: Tensor) -> Tensor:
+        return self.net(h).squeeze(-1)  # (B,)
+
+
+class AMNet(nn.Module):
+    """AMNet head on cached frozen feature maps (B, C, h, w); see the module docstring."""
+
+    def __init__(self, cfg: AMNetConfig | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg = cfg or AMNetConfig()
+        self.project = FeatureProjection(cfg)
+        self.init_state = InitState(cfg)
+        if cfg.att_off:
+            self.attend: nn.Module = UniformAttention()
+        elif cfg.attention == "bahdanau":
+            self.attend = BahdanauAttention(cfg)
+        else:
+            self.attend = OriginalAttention(cfg)
+        self.lstm = nn.LSTMCell(cfg.d, cfg.hidden)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.regress = Regressor(cfg)
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> AMNetOutput:
+        """x: (B, C, h, w) frozen features; mask: optional (B, L) bool, True = a location to attend."""
+        if x.dim() != 4 or x.shape[1] != self.cfg.in_channels or x.shape[2] * x.shape[3] != self.cfg.locations:
+            raise ValueError(
+                f"AMNet expects features (B, {self.cfg.in_channels}, h, w) with h·w = {self.cfg.locations}, "
+                f"got {tuple(x.shape)}; set AMNetConfig.in_channels/locations to your feature map"
+            )
+        if mask is not None and (mask.shape != (x.shape[0], self.cfg.locations) or mask.dtype != torch.bool):
+            raise ValueError(f"mask must be a bool tensor of shape (B, L) = {(x.shape[0], self.cfg.locations)}")
+        if mask is not None and not mask.any(1).all():
+            raise ValueError("mask leaves an image with no location to attend")
+        a = self.project(x)  # (B, L, D)
+        h, c = self.init_state(a, mask)  # (B, H), (B, H)
+        e = self.attend.embed(a)  # (B, L, D)
+        h_att = h  # the state attention reads: h_0, then the dropped-out h_t (as the original)
+        ys, alphas = [], []
+        for _ in range(self.cfg.lstm_steps):
+            alpha = self.attend(e, h_att, mask)  # (B, L)
+            z = torch.bmm(alpha.unsqueeze(1), a).squeeze(1)  # (B, 1, L) @ (B, L, D) → (B, D)
+            h, c = self.lstm(z, (h, c))  # (B, H)
+            h_att = self.drop(h)
+            ys.append(self.regress(h_att))  # (B,)
+            alphas.append(alpha)
+        y_steps = torch.stack(ys, 1)  # (B, T)
+        return AMNetOutput(y_steps.mean(1), y_steps, torch.stack(alphas, 1))  # (B,), (B, T), (B, T, L)
+
+    def normalise(self, target: Tensor) -> Tensor:
+        """y → (y − mean)·scale, the space the regressor works in."""
+        return (target - self.cfg.target_mean) * self.cfg.target_scale
+
+    def denormalise(self, y: Tensor) -> Tensor:
+        """Regressor output → memorability units: y/scale + mean."""
+        return y / self.cfg.target_scale + self.cfg.target_mean
+
+    @torch.inference_mode()
+    def predict(self, x: Tensor, batch_size: int = 128) -> tuple[Tensor, Tensor]:
+        """(predictions (N,) in target units, attention (N, T, L)) in eval mode, batched."""
+        was = self.training
+        self.eval()
+        preds, alphas = [], []
+        for s in range(0, len(x), batch_size):
+            out = self(x[s:s + batch_size])
+            preds.append(self.denormalise(out.y))
+            alphas.append(out.alpha)
+        self.train(was)
+        return torch.cat(preds), torch.cat(alphas)
+
+
+def attention_regulariser(alpha: Tensor, target: float = 0.2, mask: Tensor | None = None) -> Tensor:
+    """(1/B)·Σ_b Σ_i (Σ_t (target − α_bti))² for alpha (B, T, L); masked-out locations excluded."""
+    per_loc = (target - alpha).sum(1) ** 2  # (B, L)
+    if mask is not None:
+        per_loc = per_loc * mask.to(per_loc.dtype)
+    return per_loc.sum() / alpha.shape[0]
+
+
+def amnet_loss(model: AMNet, out: AMNetOutput, target: Tensor, mask: Tensor | None = None) -> dict[str, Tensor]:
+    """The original objective: MSE in the normalised space + γ · attention regulariser."""
+    mse = torch.mean((out.y - model.normalise(target)) ** 2)
+    att = attention_regulariser(out.alpha, model.cfg.att_target, mask)
+    return {"loss": mse + model.cfg.gamma * att, "mse": mse.detach(), "att_reg": att.detach()}
+
+
+def config_dict(cfg: AMNetConfig) -> dict:
+    return asdict(cfg)

@@ -1,0 +1,342 @@
+"""The Recurrent Attention Model (RAM; Mnih, Heess, Graves & Kavukcuoglu, NIPS 2014, arXiv 1406.6247).
+
+RAM never sees the whole image. At each step t it takes a *glimpse* ρ(x_t, l_{t-1}) — k concentric
+patches around location l_{t-1}, each s× wider than the last and averaged down to g×g — updates a
+recurrent state h_t, and a stochastic policy π(l_t | h_t) picks where to look next. After T glimpses
+the action network classifies. Where-to-look is not differentiable (the sampled location indexes
+pixels), so the location network learns by REINFORCE with a learned baseline; the rest by backprop.
+
+One small class per sub-network, as in kevinzakka/recurrent-visual-attention ``modules.py``, but the
+retina is vectorised over the batch (one ``gather`` or one ``grid_sample`` for every patch of every
+image) instead of looping over samples in Python.
+
+Notation: x image, l_t ∈ [-1, 1]² location (x = column first, then y = row), ρ retina output,
+g_t glimpse feature, h_t core state, μ_t policy mean, σ fixed policy std, b_t baseline, R reward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class Retina:
+    """ρ(x, l): k square patches centred at l, patch i of side g·sⁱ, each average-pooled to g×g.
+
+    Exact mode (default) follows the standard PyTorch reproduction: the centre pixel is
+    ``int(0.5·(l+1)·H)`` (truncated) and patch i covers pixels ``[c - S_i//2, c - S_i//2 + S_i)``
+    with zeros outside the image. ``bilinear=True`` instead centres the patches at the continuous
+    point ``0.5·(l+1)·H`` and samples sub-pixel positions bilinearly (identical to exact mode where
+    that point is an integer). Images are expected in [0, 1] so that the zero padding is background.
+    """
+
+    def __init__(self, g: int, k: int, s: int, bilinear: bool = False) -> None:
+        for name, v, lo in (("g", g, 1), ("k", k, 1), ("s", s, 1)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+                raise ValueError(f"Retina {name} must be an int >= {lo}, got {v!r}")
+        self.g, self.k, self.s, self.bilinear = g, k, s, bilinear
+        self.sizes = [g * s**i for i in range(k)]  # S_i, side of patch i in pixels
+
+    def __repr__(self) -> str:
+        return f"Retina(g={self.g}, k={self.k}, s={self.s}, bilinear={self.bilinear})"
+
+    @property
+    def out_features(self) -> int:
+        """Length of ρ per channel: k·g·g."""
+        return self.k * self.g * self.g
+
+    def centres(self, locations: Tensor, height: int, width: int) -> Tensor:
+        """Pixel centre (col, row) of each location, truncated as in the reference: (B, 2) long."""
+        # float64 where the device has it, so truncation matches the formula evaluated in doubles
+        dtype = torch.float32 if locations.device.type == "mps" else torch.float64
+        scale = torch.tensor([width, height], device=locations.device, dtype=dtype)
+        return (0.5 * (locations.to(dtype) + 1.0) * scale).long()
+
+    def _check(self, images: Tensor, locations: Tensor) -> None:
+        if images.dim() != 4:
+            raise ValueError(f"foveate expects images of shape (B, C, H, W), got {tuple(images.shape)}")
+        if locations.shape != (images.shape[0], 2):
+            raise ValueError(
+                f"foveate expects locations of shape (B, 2) = ({images.shape[0]}, 2), got {tuple(locations.shape)}"
+            )
+        if not bool(torch.isfinite(locations).all()) or bool((locations.abs() > 1).any()):
+            raise ValueError("foveate expects locations in [-1, 1]² (clamp them first); got values outside")
+
+    def patches(self, images: Tensor, locations: Tensor) -> list[Tensor]:
+        """The k patches before pooling, [(B, C, S_i, S_i)], for figures and tests."""
+        self._check(images, locations)
+        if self.bilinear:
+            return self._bilinear_patches(images, locations)
+        return self._exact_patches(images, locations)
+
+    def foveate(self, images: Tensor, locations: Tensor) -> Tensor:
+        """ρ(x, l): (B, C, H, W), (B, 2) → (B, k·C·g·g), patch-major then channel then row/col."""
+        pooled = [F.avg_pool2d(p, p.shape[-1] // self.g) if p.shape[-1] != self.g else p
+                  for p in self.patches(images, locations)]  # k × (B, C, g, g)
+        return torch.cat(pooled, dim=1).flatten(1)  # (B, k·C·g·g)
+
+    def _exact_patches(self, images: Tensor, locations: Tensor) -> list[Tensor]:
+        B, C, H, W = images.shape
+        pad = self.sizes[-1] // 2 + 1  # one zero border wide enough for the largest patch
+        padded = F.pad(images, (pad, pad, pad, pad)).flatten(2)  # (B, C, Hp·Wp)
+        Wp = W + 2 * pad
+        c = self.centres(locations, H, W) + pad  # (B, 2) in padded coordinates
+        index = []
+        for S in self.sizes:  # k tiny index tensors; the gather itself is one call for all of them
+            off = torch.arange(S, device=images.device) - S // 2  # (S,)
+            rows = c[:, 1:2] + off  # (B, S)
+            cols = c[:, 0:1] + off  # (B, S)
+            index.append((rows[:, :, None] * Wp + cols[:, None, :]).flatten(1))  # (B, S·S)
+        flat = torch.cat(index, dim=1)  # (B, ΣS²)
+        values = padded.gather(2, flat[:, None, :].expand(B, C, -1))  # (B, C, ΣS²)
+        chunks = values.split([S * S for S in self.sizes], dim=2)
+        return [v.reshape(B, C, S, S) for v, S in zip(chunks, self.sizes, strict=True)]
+
+    def _bilinear_patches(self, images: Tensor, locations: Tensor) -> list[Tensor]:
+        B, C, H, W = images.shape
+        # grid_sample with align_corners=False maps pixel centre i to (2i + 1)/W - 1, so a sample j of
+        # a patch of side S centred at the continuous point 0.5·(l+1)·W sits at l + (2j + 1 - S)/W.
+        size = torch.tensor([W, H], device=images.device, dtype=images.dtype)
+        grids = []
+        for S in self.sizes:
+            off = (2 * torch.arange(S, device=images.device, dtype=images.dtype) + 1 - S)  # (S,)
+            gx = locations[:, None, None, 0] + off[None, None, :] / size[0]  # (B, 1, S)
+            gy = locations[:, None, None, 1] + off[None, :, None] / size[1]  # (B, S, 1)
+            grid = torch.stack(torch.broadcast_tensors(gx, gy), dim=-1)  # (B, S, S, 2)
+            grids.append(grid.reshape(B, 1, S * S, 2))
+        sampled = F.grid_sample(images, torch.cat(grids, dim=2), mode="bilinear",
+                                padding_mode="zeros", align_corners=False)  # (B, C, 1, ΣS²)
+        chunks = sampled.flatten(2).split([S * S for S in self.sizes], dim=2)
+        return [v.reshape(B, C, S, S) for v, S in zip(chunks, self.sizes, strict=True)]
+
+
+class GlimpseNetwork(nn.Module):
+    """g_t = f_g(x, l_{t-1}) = ReLU(W_what·h_ρ + W_where·h_l), h_ρ = ReLU(θ ρ), h_l = ReLU(θ l).
+
+    "What" (the retina's pixels) and "where" (the location itself) are embedded separately and
+    summed, so the core knows both what it saw and where it looked.
+    """
+
+    def __init__(self, retina: Retina, channels: int = 1, h_g: int = 128, h_l: int = 128, out: int = 256) -> None:
+        super().__init__()
+        self.retina = retina
+        self.fc_phi = nn.Linear(retina.out_features * channels, h_g)
+        self.fc_loc = nn.Linear(2, h_l)
+        self.what = nn.Linear(h_g, out)
+        self.where = nn.Linear(h_l, out)
+
+    def forward(self, images: Tensor, l_prev: Tensor) -> Tensor:
+        phi = self.retina.foveate(images, l_prev)  # (B, k·C·g·g)
+        what = self.what(F.relu(self.fc_phi(phi)))  # (B, 256)
+        where = self.where(F.relu(self.fc_loc(l_prev)))  # (B, 256)
+        return F.relu(what + where)  # g_t: (B, 256)
+
+
+class CoreNetwork(nn.Module):
+    """h_t = f_h(h_{t-1}, g_t): ReLU(W g_t + U h_{t-1}) as in the paper, or an LSTM cell (``cell="lstm"``)."""
+
+    def __init__(self, size: int = 256, cell: str = "rnn") -> None:
+        super().__init__()
+        if cell not in ("rnn", "lstm"):
+            raise ValueError(f"core cell must be 'rnn' or 'lstm', got {cell!r}")
+        self.size, self.cell = size, cell
+        if cell == "lstm":
+            self.lstm = nn.LSTMCell(size, size)
+        else:
+            self.i2h = nn.Linear(size, size)
+            self.h2h = nn.Linear(size, size)
+
+    def initial_state(self, batch: int, device: torch.device) -> tuple[Tensor, Tensor]:
+        z = torch.zeros(batch, self.size, device=device)
+        return z, z.clone()  # (h_0, c_0); c is unused by the plain RNN
+
+    def forward(self, g_t: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+        h_prev, c_prev = state
+        if self.cell == "lstm":
+            return self.lstm(g_t, (h_prev, c_prev))
+        return F.relu(self.i2h(g_t) + self.h2h(h_prev)), c_prev  # h_t: (B, 256)
+
+
+class LocationNetwork(nn.Module):
+    """π(l_t | h_t) = N(μ_t, σ²I), μ_t = tanh(W ReLU(θ h_t)); σ is fixed, not learned.
+
+    h_t is detached: the location network learns *only* through REINFORCE, and the REINFORCE term
+    must not push gradients into the core (that is the classification loss's job). The sampled l_t
+    is detached too — it indexes pixels, so no gradient could flow through it anyway.
+    """
+
+    def __init__(self, size: int = 256, hidden: int = 128, std: float = 0.05) -> None:
+        super().__init__()
+        if not std > 0:
+            raise ValueError(f"policy std σ must be > 0, got {std!r}")
+        self.std = std
+        self.fc = nn.Linear(size, hidden)
+        self.fc_mu = nn.Linear(hidden, 2)
+
+    def forward(self, h_t: Tensor, stochastic: bool = True) -> tuple[Tensor, Tensor, Tensor]:
+        """Returns (l_t, log π(l_t | h_t), μ_t): (B, 2), (B,), (B, 2)."""
+        mu = torch.tanh(self.fc_mu(F.relu(self.fc(h_t.detach()))))  # (B, 2)
+        l_t = (mu + self.std * torch.randn_like(mu)).detach() if stochastic else mu.detach()
+        log_pi = torch.distributions.Normal(mu, self.std).log_prob(l_t).sum(dim=1)  # (B,)
+        return l_t.clamp(-1.0, 1.0), log_pi, mu
+
+
+class BaselineNetwork(nn.Module):
+    """b_t = W h_t (detached): a learned estimate of the expected reward, subtracted from R to cut variance."""
+
+    def __init__(self, size: int = 256) -> None:
+        super().__init__()
+        self.fc = nn.Linear(size, 1)
+
+    def forward(self, h_t: Tensor) -> Tensor:
+        return self.fc(h_t.detach()).squeeze(1)  # (B,)
+
+
+class ActionNetwork(nn.Module):
+    """a_T = log softmax(W h_T): the classification, made once after the last glimpse."""
+
+    def __init__(self, size: int = 256, classes: int = 10) -> None:
+        super().__init__()
+        self.fc = nn.Linear(size, classes)
+
+    def forward(self, h_t: Tensor) -> Tensor:
+        return F.log_softmax(self.fc(h_t), dim=1)  # (B, classes)
+
+
+@dataclass
+class RAMConfig:
+    """Model size; the fields are the notebook's parameters (paper: 6 glimpses of 8×8, 1 scale on MNIST)."""
+
+    glimpses: int = 6  # T
+    patch_size: int = 8  # g
+    scales: int = 1  # k
+    scale_factor: int = 2  # s
+    std: float = 0.05  # σ of the location policy
+    channels: int = 1
+    classes: int = 10
+    hidden: int = 256
+    core: str = "rnn"  # rnn|lstm
+    bilinear: bool = False
+    start: str = "centre"  # centre|random: l_0 when sampling (kevinzakka: random); deterministic passes use the centre
+
+
+@dataclass
+class RAMOutput:
+    """Everything one pass produces. T = glimpses; the policy acts T-1 times (l_0 is not chosen by it)."""
+
+    log_probs: Tensor  # (B, classes)
+    log_pi: Tensor  # (B, T-1)  log π(l_t | h_t), t = 1..T-1
+    baselines: Tensor  # (B, T-1) b_t, t = 1..T-1
+    locations: Tensor  # (B, T, 2) l_0..l_{T-1}, where each glimpse was taken
+    means: Tensor  # (B, T-1, 2) μ_t
+
+
+class RAM(nn.Module):
+    """T glimpses, each a few matrix products over the whole batch; classify after the last one."""
+
+    def __init__(self, cfg: RAMConfig | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg = cfg or RAMConfig()
+        if cfg.glimpses < 1:
+            raise ValueError(f"RAM needs at least one glimpse, got {cfg.glimpses}")
+        if cfg.start not in ("random", "centre"):
+            raise ValueError(f"RAMConfig.start must be 'random' or 'centre', got {cfg.start!r}")
+        self.retina = Retina(cfg.patch_size, cfg.scales, cfg.scale_factor, bilinear=cfg.bilinear)
+        self.glimpse = GlimpseNetwork(self.retina, cfg.channels, out=cfg.hidden)
+        self.core = CoreNetwork(cfg.hidden, cfg.core)
+        self.locator = LocationNetwork(cfg.hidden, std=cfg.std)
+        self.baseliner = BaselineNetwork(cfg.hidden)
+        self.classifier = ActionNetwork(cfg.hidden, cfg.classes)
+
+    def forward(self, images: Tensor, stochastic: bool | None = None) -> RAMOutput:
+        """``stochastic`` (default: ``self.training``) samples l_t ~ π (and l_0 ~ U[-1,1]² if ``cfg.start`` is
+        random); otherwise l_0 = 0 (the centre) and l_t = μ_t, so evaluation is deterministic."""
+        stochastic = self.training if stochastic is None else stochastic
+        B = images.shape[0]
+        if stochastic and self.cfg.start == "random":
+            l_t = torch.rand(B, 2, device=images.device) * 2 - 1  # l_0: (B, 2)
+        else:
+            l_t = torch.zeros(B, 2, device=images.device)
+        state = self.core.initial_state(B, images.device)
+        locs, log_pis, bases, mus = [l_t], [], [], []
+        for t in range(self.cfg.glimpses):
+            state = self.core(self.glimpse(images, l_t), state)  # h_t: (B, 256)
+            if t == self.cfg.glimpses - 1:
+                break
+            l_t, log_pi, mu = self.locator(state[0], stochastic)
+            locs.append(l_t)
+            log_pis.append(log_pi)
+            mus.append(mu)
+            bases.append(self.baseliner(state[0]))
+        empty = images.new_zeros(B, 0)
+        return RAMOutput(
+            log_probs=self.classifier(state[0]),
+            log_pi=torch.stack(log_pis, 1) if log_pis else empty,
+            baselines=torch.stack(bases, 1) if bases else empty,
+            locations=torch.stack(locs, 1),
+            means=torch.stack(mus, 1) if mus else images.new_zeros(B, 0, 2),
+        )
+
+    @torch.inference_mode()
+    def predict(self, images: Tensor, samples: int = 1) -> Tensor:
+        """Class log-probabilities; ``samples`` M > 1 averages M stochastic passes (Monte-Carlo, all at once)."""
+        if samples < 1:
+            raise ValueError(f"samples must be >= 1, got {samples}")
+        if samples == 1:
+            return self(images, stochastic=False).log_probs
+        B = images.shape[0]
+        out = self(images.repeat(samples, 1, 1, 1), stochastic=True).log_probs  # (M·B, classes)
+        return out.view(samples, B, -1).exp().mean(0).log()  # (B, classes)
+
+
+def reinforce_term(log_pi: Tensor, reward: Tensor, baselines: Tensor) -> Tensor:
+    """REINFORCE with a baseline: mean over the batch of Σ_t −log π(l_t|h_t)·(R_t − b_t).
+
+    Its gradient, −(R − b)·∇log π, raises the probability of locations that did better than
+    expected and lowers the others. (R − b) is detached: the baseline is trained by its own MSE.
+    """
+    advantage = (reward - baselines).detach()  # (B, T-1)
+    return (-log_pi * advantage).sum(1).mean()
+
+
+def ram_loss(out: RAMOutput, targets: Tensor, reinforce_weight: float = 1.0) -> dict[str, Tensor]:
+    """Hybrid loss: NLL (action) + MSE(b_t, R) (baseline) + Σ_t −log π(l_t|h_t)·(R − b_t) (REINFORCE).
+
+    R = 1 if the final classification is right, else 0, given to every step. (R − b_t) is detached:
+    the baseline only lowers variance; it must not change the direction of the policy gradient.
+    """
+    correct = (out.log_probs.argmax(1) == targets).float()  # R: (B,)
+    nll = F.nll_loss(out.log_probs, targets)
+    if out.log_pi.shape[1] == 0:  # a single glimpse: nothing for the policy to learn
+        zero = nll.new_zeros(())
+        return {"loss": nll, "nll": nll.detach(), "baseline": zero, "reinforce": zero, "acc": correct.mean()}
+    reward = correct[:, None].expand_as(out.baselines)  # (B, T-1)
+    baseline = F.mse_loss(out.baselines, reward)
+    reinforce = reinforce_term(out.log_pi, reward, out.baselines)
+    loss = nll + baseline + reinforce_weight * reinforce
+    return {"loss": loss, "nll": nll.detach(), "baseline": baseline.detach(),
+            "reinforce": reinforce.detach(), "acc": correct.mean()}
+
+
+def ram_step(reinforce_weight: float = 1.0):
+    """The ``step`` for ``labkit.train.fit``: one batch (images, labels) → the hybrid loss and its parts."""
+
+    def step(model: nn.Module, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        images, labels = batch
+        return ram_loss(model(images), labels, reinforce_weight)
+
+    return step
+
+
+@torch.inference_mode()
+def accuracy(model: RAM, images: Tensor, labels: Tensor, samples: int = 1, batch_size: int = 1000) -> float:
+    """Share of ``images`` classified right (``samples`` > 1: Monte-Carlo averaged), in batches."""
+    dev = next(model.parameters()).device
+    right = 0
+    for i in range(0, len(images), batch_size):
+        pred = model.predict(images[i : i + batch_size].to(dev), samples).argmax(1).cpu()
+        right += int((pred == labels[i : i + batch_size]).sum())
+    return right / max(len(images), 1)

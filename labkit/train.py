@@ -1,0 +1,306 @@
+"""The course's one training loop: ``fit(model, dataset, step, config)``.
+
+Every notebook that trains (ResMem head, AMNet, RAM, attention-LSTM, SA-LSTM) calls this, so the things
+that are easy to get subtly wrong are written once:
+
+* seeded, reproducible data order (the epoch's permutation is a function of ``seed`` and the epoch);
+* atomic checkpoints (write a temporary file, then ``os.replace``) every N steps and at each epoch end,
+  holding model, optimiser, scheduler and RNG states, so ``resume=True`` continues *bit-identically*;
+* ``torchrun`` + DistributedDataParallel (gloo on CPU, NCCL on GPU) with a distributed sampler whose
+  global batches are the same samples as a single-process run's, so results match;
+* bfloat16 autocast on CUDA when ``amp=True`` (ignored on CPU, where it would only slow things down);
+* every load is ``torch.load(..., weights_only=True)``: a checkpoint is data, never code.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
+from tqdm.auto import tqdm
+
+from labkit.core.env import device as resolve_device
+from labkit.core.env import seed_everything
+
+StepOutput = torch.Tensor | Mapping[str, torch.Tensor]
+StepFn = Callable[[nn.Module, Any], StepOutput]
+CHECKPOINT = "last.pt"
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run; the fields double as notebook parameters."""
+
+    epochs: int = 1
+    batch_size: int = 32  # global batch: split across processes under torchrun
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    optimizer: str = "adam"  # adam | adamw | sgd | rmsprop
+    momentum: float = 0.9  # sgd / rmsprop
+    grad_clip: float | None = None  # max global grad norm
+    seed: int = 0
+    shuffle: bool = True
+    drop_last: bool = False
+    checkpoint_dir: str | None = None
+    checkpoint_every: int = 0  # steps between checkpoints; 0: only at epoch ends
+    resume: bool = False
+    amp: bool = False  # bfloat16 autocast on CUDA
+    device: str = "auto"
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "seed", "checkpoint_every"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0 or (name in ("epochs", "batch_size") and v < 1):
+                raise ValueError(f"TrainConfig.{name} must be a {'positive' if name != 'seed' else ''} int, got {v!r}")
+        if self.optimizer not in ("adam", "adamw", "sgd", "rmsprop"):
+            raise ValueError(f"TrainConfig.optimizer must be adam, adamw, sgd or rmsprop, got {self.optimizer!r}")
+        if not isinstance(self.lr, int | float) or self.lr <= 0:
+            raise ValueError(f"TrainConfig.lr must be a positive number, got {self.lr!r}")
+        if self.resume and not self.checkpoint_dir:
+            raise ValueError("TrainConfig.resume=True needs a checkpoint_dir to resume from")
+
+
+@dataclass
+class History:
+    """Per-epoch means of everything the step logged, plus the eval metrics."""
+
+    epochs: list[dict[str, float]] = field(default_factory=list)
+
+    def __getitem__(self, key: str) -> list[float]:
+        return [e[key] for e in self.epochs if key in e]
+
+    @property
+    def last(self) -> dict[str, float]:
+        return self.epochs[-1] if self.epochs else {}
+
+    def plot(self, keys: Sequence[str] | None = None, ax=None):
+        """Learning curves of ``keys`` (default: everything logged) against the epoch."""
+        import matplotlib.pyplot as plt
+
+        keys = list(keys or [k for k in (self.epochs[0] if self.epochs else {}) if k != "epoch"])
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        xs = self["epoch"]
+        for k in keys:
+            ax.plot(xs[: len(self[k])], self[k], marker="o", label=k)
+        ax.set_xlabel("epoch")
+        ax.legend()
+        ax.grid(alpha=0.3)
+        return ax.figure
+
+
+# --------------------------------------------------------------------------- distributed helpers
+def _dist_info() -> tuple[int, int, int]:
+    """(rank, world size, local rank) from torchrun's environment; (0, 1, 0) otherwise."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def _init_distributed(dev: torch.device) -> None:
+    if dist.is_available() and not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
+
+
+class _SkipSampler(Sampler[int]):
+    """The distributed sampler's indices for one epoch, minus the ones a resumed run already consumed."""
+
+    def __init__(self, base: DistributedSampler, skip: int) -> None:
+        self.base, self.skip = base, skip
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(list(self.base)[self.skip :])
+
+    def __len__(self) -> int:
+        return max(0, len(self.base) - self.skip)
+
+
+# --------------------------------------------------------------------------- state helpers
+def _rng_state() -> dict[str, Any]:
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                  "has_gauss": int(has_gauss), "gauss": float(gauss)},
+        "python": [list(x) if isinstance(x, tuple) else x for x in random.getstate()],
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    n = state["numpy"]
+    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    """Write atomically: a crash mid-write leaves the previous checkpoint intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint as data only (``weights_only=True``), with a clear error if it is unusable."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # truncated file, foreign pickle
+        raise ValueError(f"checkpoint {path} cannot be loaded safely ({type(e).__name__}: {e})") from e
+
+
+def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
+                               centered=True)
+
+
+def to_device(batch: Any, dev: torch.device) -> Any:
+    """Move tensors inside tuples / lists / dicts to ``dev``; leave everything else alone."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(dev, non_blocking=True)
+    if isinstance(batch, Mapping):
+        return {k: to_device(v, dev) for k, v in batch.items()}
+    if isinstance(batch, tuple | list):
+        return type(batch)(to_device(v, dev) for v in batch)
+    return batch
+
+
+def _as_logs(out: StepOutput) -> tuple[torch.Tensor, dict[str, float]]:
+    if isinstance(out, torch.Tensor):
+        loss, extra = out, {}
+    elif isinstance(out, Mapping) and "loss" in out:
+        loss = out["loss"]
+        extra = {k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v) for k, v in out.items() if k != "loss"}
+    else:
+        raise TypeError("the step function must return a loss tensor or a dict with a 'loss' entry")
+    if loss.dim() != 0:
+        raise ValueError(f"the step's loss must be a scalar, got shape {tuple(loss.shape)}")
+    return loss, {"loss": float(loss.detach()), **extra}
+
+
+# --------------------------------------------------------------------------- the loop
+def fit(
+    model: nn.Module,
+    dataset: Dataset,
+    step: StepFn,
+    config: TrainConfig | None = None,
+    *,
+    eval_fn: Callable[[nn.Module], Mapping[str, float]] | None = None,
+    collate_fn: Callable | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler: Any = None,
+) -> History:
+    """Train ``model`` in place on ``dataset``; ``step(model, batch)`` returns the loss (or a dict of logs)."""
+    cfg = config or TrainConfig()
+    rank, world, local_rank = _dist_info()
+    dev = resolve_device(cfg.device)
+    if dev.type == "cuda" and world > 1:
+        dev = torch.device("cuda", local_rank)
+        torch.cuda.set_device(dev)
+    if world > 1:
+        _init_distributed(dev)
+        if cfg.batch_size % world:
+            raise ValueError(f"global batch_size {cfg.batch_size} must divide evenly over {world} processes")
+    seed_everything(cfg.seed)
+    model.to(dev)
+    net: nn.Module = nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    opt = optimizer or make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
+    use_amp = cfg.amp and dev.type == "cuda"
+    if cfg.amp and not use_amp:
+        warnings.warn("amp=True is ignored on CPU (bfloat16 autocast only pays off on GPUs)", stacklevel=2)
+    history, start_epoch, skip_batches, global_step = History(), 0, 0, 0
+    partial: dict[str, Any] = {"sums": {}, "count": 0}  # running sums of an interrupted epoch
+    ckpt_path = Path(cfg.checkpoint_dir) / CHECKPOINT if cfg.checkpoint_dir else None
+
+    if cfg.resume and ckpt_path is not None and ckpt_path.exists():
+        state = load_checkpoint(ckpt_path, map_location=dev)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        if scheduler is not None and state.get("scheduler") is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        history = History([dict(e) for e in state["history"]])
+        start_epoch, skip_batches, global_step = state["epoch"], state["batch_in_epoch"], state["global_step"]
+        partial = state["partial"]
+        _set_rng_state(state["rng"])
+
+    def checkpoint(epoch: int, batch_in_epoch: int, sums: dict[str, float], count: int) -> None:
+        if ckpt_path is None or rank != 0:
+            return
+        save_checkpoint(ckpt_path, {
+            "model": model.state_dict(), "optimizer": opt.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "epoch": epoch, "batch_in_epoch": batch_in_epoch, "global_step": global_step,
+            "history": history.epochs, "rng": _rng_state(), "config": asdict(cfg),
+            "partial": {"sums": dict(sums), "count": count},
+        })
+
+    per_rank = cfg.batch_size // world
+    for epoch in range(start_epoch, cfg.epochs):
+        sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=cfg.shuffle,
+                                     seed=cfg.seed, drop_last=cfg.drop_last)
+        sampler.set_epoch(epoch)
+        skip = skip_batches if epoch == start_epoch else 0
+        loader = DataLoader(dataset, batch_size=per_rank, sampler=_SkipSampler(sampler, skip * per_rank),
+                            collate_fn=collate_fn, drop_last=cfg.drop_last)
+        sums: dict[str, float] = dict(partial["sums"]) if skip else {}
+        count = int(partial["count"]) if skip else 0
+        net.train()
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not cfg.progress or rank != 0,
+                   leave=False, dynamic_ncols=True)
+        for i, batch in enumerate(bar, start=skip):
+            batch = to_device(batch, dev)
+            with torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else nullcontext():
+                loss, logs = _as_logs(step(net, batch))
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss became {logs['loss']} at epoch {epoch + 1}, step {i + 1}; lower lr?")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip:
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            global_step += 1
+            count += 1
+            for k, v in logs.items():
+                sums[k] = sums.get(k, 0.0) + v
+            bar.set_postfix({k: f"{v / count:.4f}" for k, v in sums.items()})
+            if cfg.checkpoint_every and global_step % cfg.checkpoint_every == 0:
+                checkpoint(epoch, i + 1, sums, count)
+        if scheduler is not None:
+            scheduler.step()
+        row = {"epoch": epoch + 1, **{k: v / max(count, 1) for k, v in sums.items()}}
+        if eval_fn is not None:
+            net.eval()
+            with torch.inference_mode():
+                row.update({k: float(v) for k, v in eval_fn(model).items()})
+        history.epochs.append(row)
+        checkpoint(epoch + 1, 0, {}, 0)
+        if rank == 0 and cfg.progress:
+            print(f"epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k != "epoch"))
+    model.eval()
+    return history

@@ -1,0 +1,1 @@
+"""Figures: attention overlays, glimpse paths, distributions, curves, the course map."""

@@ -1,0 +1,68 @@
+"""AMNet-style attention figures: one image, then its attention map at every LSTM step, overlaid.
+
+Like the original ``--att-maps-out`` each map is normalised on its own (min → 0, max → 1) before
+it is upsampled (bicubic) and blended 50/50 with the image, so the *shape* of each step's map is
+visible; the printed max α says how peaked it really was (1/L is uniform).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from PIL import Image
+
+
+def upsample_map(alpha: np.ndarray, grid: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
+    """One step's α (L,) → (H, W) in [0, 1] at image size ``size`` = (W, H), per-map normalised."""
+    a = np.asarray(alpha, dtype=np.float64).reshape(grid)
+    a = a - a.min()
+    a = a / a.max() if a.max() > 0 else a
+    img = Image.fromarray((a * 255).astype(np.uint8)).resize(size, Image.BICUBIC)
+    return np.asarray(img, dtype=np.float64) / 255.0
+
+
+def overlay(image: Image.Image, alpha: np.ndarray, grid: tuple[int, int], cmap: str = "jet") -> np.ndarray:
+    """The image blended 50/50 with the coloured map: (H, W, 3) floats in [0, 1]."""
+    rgb = np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0
+    heat = plt.get_cmap(cmap)(upsample_map(alpha, grid, image.size))[..., :3]
+    return 0.5 * rgb + 0.5 * heat
+
+
+def attention_steps(images: Sequence[Image.Image], alphas: np.ndarray, grid: tuple[int, int],
+                    titles: Sequence[str] = (), size: int = 224) -> Figure:
+    """Rows = images, columns = the image then its T per-step overlays. alphas: (N, T, L)."""
+    alphas = np.asarray(alphas)
+    if alphas.ndim != 3 or alphas.shape[0] != len(images) or alphas.shape[2] != grid[0] * grid[1]:
+        raise ValueError(f"alphas must be (N={len(images)}, T, L={grid[0] * grid[1]}), got {alphas.shape}")
+    n, t, _ = alphas.shape
+    fig, axes = plt.subplots(n, t + 1, figsize=(1.9 * (t + 1), 1.9 * n), squeeze=False)
+    for r, im in enumerate(images):
+        im = im.convert("RGB").resize((size, size))
+        axes[r, 0].imshow(im)
+        axes[r, 0].set_title(titles[r] if r < len(titles) else "image", fontsize=7)
+        for s in range(t):
+            axes[r, s + 1].imshow(overlay(im, alphas[r, s], grid))
+            axes[r, s + 1].set_title(f"step {s + 1}  max α {alphas[r, s].max():.3f}", fontsize=7)
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def save_attention_maps(out_dir: str | Path, names: Sequence[str], images: Sequence[Image.Image],
+                        alphas: np.ndarray, grid: tuple[int, int]) -> list[Path]:
+    """One PNG per image (``<name>_att.png``: the image and its per-step maps), like ``--att-maps-out``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, im, al in zip(names, images, np.asarray(alphas), strict=True):
+        fig = attention_steps([im], al[None], grid, titles=[name])
+        p = out / f"{Path(name).stem}_att.png"
+        fig.savefig(p, dpi=90)
+        plt.close(fig)
+        paths.append(p)
+    return paths

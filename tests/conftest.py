@@ -1,0 +1,13 @@
+"""Shared test settings: matplotlib off-screen, hypothesis profiles for the parser fuzzing."""
+
+import os
+
+import matplotlib
+from hypothesis import settings
+
+matplotlib.use("Agg")
+
+# "ci": the fast subset every `make test` runs; "fuzz": `make fuzz`, 1,500 inputs per parser (>10,000 total).
+settings.register_profile("ci", max_examples=40, deadline=5000, derandomize=True)
+settings.register_profile("fuzz", max_examples=1500, deadline=5000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -1,0 +1,105 @@
+"""The downstream binary study: LaMem-format 0/1 split files, the median-split stand-in, the
+prediction CSV, and threshold metrics on hand-computed cases."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labkit.data.split_files import (
+    SplitEntry,
+    SplitFormatError,
+    lamem_folder,
+    median_split,
+    read_split,
+    write_predictions,
+    write_split,
+)
+from labkit.metrics.binary import MetricInputError, binary_metrics
+
+FIXTURE = Path(__file__).parent / "fixtures" / "amnet_splits"
+
+
+def test_fixture_binary_split_reads_exactly():
+    entries = read_split(FIXTURE / "splits" / "train_1.txt", binary=True)
+    assert entries[:2] == [SplitEntry("rumor/0001.jpg", 1.0), SplitEntry("nonrumor/0002.jpg", 0.0)]
+    assert len(entries) == 6 and sum(e.score for e in entries) == 3
+
+
+def test_score_split_reads_lamem_lines(tmp_path):
+    p = tmp_path / "s.txt"
+    p.write_text("00001.jpg 0.734\n\n00002.jpg 0.5\n")
+    assert read_split(p) == [SplitEntry("00001.jpg", 0.734), SplitEntry("00002.jpg", 0.5)]
+
+
+@pytest.mark.parametrize(
+    ("text", "binary", "match"),
+    [
+        ("a.jpg 0.7\n", True, r":1: binary label must be 0 or 1, got '0.7'"),
+        ("a.jpg 1\nb.jpg\n", True, r":2: expected 'relative/path.jpg 0\|1'"),
+        ("a.jpg,1\n", True, r"2 fields"),
+        ("a.jpg high\n", False, r"score 'high' is not a number"),
+        ("a.jpg nan\n", False, r"not finite"),
+        ("/abs/a.jpg 1\n", True, r"must be relative"),
+        ("a.jpg 1\na.jpg 0\n", True, r"already listed on line 1"),
+        ("\n\n", True, r"no entries"),
+    ],
+)
+def test_bad_split_lines_are_named(tmp_path, text, binary, match):
+    p = tmp_path / "bad.txt"
+    p.write_text(text)
+    with pytest.raises(SplitFormatError, match=match):
+        read_split(p, binary=binary)
+
+
+def test_write_then_read_round_trip_and_missing_images(tmp_path):
+    entries = [SplitEntry("x/1.jpg", 1.0), SplitEntry("x/2.jpg", 0.0)]
+    p = write_split(tmp_path / "splits" / "test_1.txt", entries, binary=True)
+    assert p.read_text() == "x/1.jpg 1\nx/2.jpg 0\n"
+    assert read_split(p, binary=True) == entries
+    with pytest.raises(SplitFormatError, match="2 images listed in test_1.txt are missing"):
+        lamem_folder(tmp_path, "test_1")
+
+
+def test_median_split_is_balanced_and_ties_go_low():
+    labels, med = median_split([0.1, 0.9, 0.5, 0.7, 0.3, 0.5])
+    assert med == 0.5 and labels.tolist() == [0, 1, 0, 1, 0, 0]
+    labels, _ = median_split(np.arange(10.0))
+    assert labels.sum() == 5
+
+
+def test_binary_metrics_on_a_hand_computed_case():
+    y = [0, 0, 0, 1, 1, 1]
+    s = [0.1, 0.6, 0.3, 0.8, 0.4, 0.9]
+    m = binary_metrics(y, s)
+    # predictions at 0.5: [0, 1, 0, 1, 0, 1] → 4 of 6 right
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    # AUC: positive/negative pairs ordered right: 0.8 beats all 3, 0.9 all 3, 0.4 beats 0.1 and 0.3 → 8 of 9
+    assert m["auc"] == pytest.approx(8 / 9)
+    r = m["report"]
+    assert r["1"]["precision"] == pytest.approx(2 / 3) and r["1"]["recall"] == pytest.approx(2 / 3)
+    assert r["0"]["f1-score"] == pytest.approx(2 / 3) and r["0"]["support"] == 3
+    assert m["confusion"] == [[2, 1], [1, 2]]
+    assert binary_metrics(y, s, threshold=0.35)["accuracy"] == pytest.approx(5 / 6)
+
+
+def test_binary_metrics_edge_cases():
+    assert math.isnan(binary_metrics([1, 1], [0.7, 0.2])["auc"])
+    with pytest.raises(MetricInputError, match="0 or 1"):
+        binary_metrics([0, 2], [0.1, 0.2])
+    with pytest.raises(MetricInputError, match="equal length"):
+        binary_metrics([0, 1], [0.1])
+    with pytest.raises(MetricInputError, match="finite"):
+        binary_metrics([0, 1], [0.1, float("nan")])
+
+
+def test_prediction_csv(tmp_path):
+    p = write_predictions(tmp_path / "pred.csv", ["a.jpg", "b.jpg"], [0.25, 0.75], [0, 1])
+    rows = list(csv.reader(open(p)))
+    assert rows == [["name", "prediction", "target"], ["a.jpg", "0.250000", "0.000000"], ["b.jpg", "0.750000", "1.000000"]]
+    with pytest.raises(ValueError, match="same length"):
+        write_predictions(tmp_path / "x.csv", ["a"], [0.1, 0.2])

@@ -1,0 +1,34 @@
+"""Attention overlays: per-map normalisation, image-sized output, one file per image, shape errors."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np
+import pytest
+from PIL import Image
+
+from labkit.viz.attention import attention_steps, save_attention_maps, upsample_map
+
+
+def test_upsample_map_is_normalised_and_image_sized():
+    alpha = np.zeros(9)
+    alpha[4] = 0.5
+    alpha[0] = 0.1
+    m = upsample_map(alpha, (3, 3), (60, 30))
+    assert m.shape == (30, 60)
+    assert m.max() == pytest.approx(1.0, abs=0.02) and m.min() == pytest.approx(0.0, abs=0.05)
+    assert m[15, 30] > m[2, 50]  # the peak sits in the centre cell
+    assert (upsample_map(np.full(9, 1 / 9), (3, 3), (6, 6)) == 0).all()  # uniform: flat, no division by 0
+
+
+def test_figure_and_files(tmp_path):
+    ims = [Image.new("RGB", (40, 30), c) for c in ("red", "blue")]
+    alphas = np.random.default_rng(0).dirichlet(np.ones(4), size=(2, 3))  # (N=2, T=3, L=4)
+    fig = attention_steps(ims, alphas, (2, 2), titles=["a", "b"])
+    assert len(fig.axes) == 2 * 4
+    paths = save_attention_maps(tmp_path, ["x/one.jpg", "two.png"], ims, alphas, (2, 2))
+    assert [p.name for p in paths] == ["one_att.png", "two_att.png"] and all(p.stat().st_size > 0 for p in paths)
+    with pytest.raises(ValueError, match="alphas must be"):
+        attention_steps(ims, alphas[:, :, :3], (2, 2))

@@ -1,0 +1,119 @@
+"""The exercises of notebooks 02, 05 and 06: their own check cells (read from the notebooks, so the cases cannot
+drift) pass the committed solutions, report the student stub as unsolved, and catch each exercise's classic mistake."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+import labkit
+import labkit.models.attention_lstm  # noqa: F401  (the 05 check cell names it through `labkit`)
+from labkit.course.exercises import check_function
+from labkit.course.student import strip_solutions
+from labkit.metrics.captioning import clipped_ngram_matches
+from labkit.metrics.memorability import spearman
+from labkit.metrics.yt8m import gap
+from labkit.models import resmem as R
+from labkit.models.sa_lstm import TemporalAttention
+from labkit.models.sa_lstm import select_beams as labkit_select_beams
+
+NB = Path(__file__).resolve().parents[1] / "notebooks"
+FILES = {"02": "02_resmem.ipynb", "05": "05_attention_lstm_video.ipynb", "06": "06_sa_lstm_captioning.ipynb"}
+GLOBALS = {"np": np, "torch": torch, "labkit": labkit, "R": R, "spearman": spearman, "gap": gap,
+           "TemporalAttention": TemporalAttention, "labkit_select_beams": labkit_select_beams,
+           "clipped_ngram_matches": clipped_ngram_matches, "check_function": check_function,
+           "yt8m": __import__("labkit.data.yt8m", fromlist=["yt8m"])}
+
+
+def _cells(nb: str, name: str) -> tuple[str, str]:
+    """(the exercise cell, its check cell) of exercise ``name`` in notebook ``nb``."""
+    cells = [c.source for c in nbformat.read(NB / FILES[nb], as_version=4).cells if c.cell_type == "code"]
+    solution = next(s for s in cells if f"def {name}(" in s and "### BEGIN SOLUTION" in s)
+    check = next(s for s in cells if s.startswith("# NBVAL_CHECK_OUTPUT") and re.search(rf'"{name}", {name},', s))
+    return solution, check
+
+
+def _status(nb: str, name: str, capsys, wrong=None, student: bool = False) -> str:
+    solution, check = _cells(nb, name)
+    ns = dict(GLOBALS)
+    exec(strip_solutions(solution) if student else solution, ns)  # noqa: S102 - the notebook's own cell
+    if wrong is not None:
+        ns[name] = wrong
+    capsys.readouterr()
+    exec(check, ns)  # noqa: S102
+    out = capsys.readouterr().out
+    assert f"exercise {name!r}" in out
+    return {"✔": "passed", "✘": "wrong", "…": "unsolved"}[out.strip()[0]] + ("" if "Hint:" not in out else " +hint")
+
+
+EXERCISES = [("02", "single_branch_input"), ("02", "spearman_rho"), ("05", "dequantize"), ("05", "masked_softmax"),
+             ("05", "gap_by_hand"), ("06", "attention_weights"), ("06", "select_beams"), ("06", "clipped_matches")]
+
+
+@pytest.mark.parametrize(("nb", "name"), EXERCISES)
+def test_solution_passes_and_student_stub_is_unsolved(nb, name, capsys):
+    assert _status(nb, name, capsys) == "passed"
+    assert _status(nb, name, capsys, student=True) == "unsolved"
+
+
+def _argsort_ranks(p, t):  # the order, not the ranks
+    a, b = np.argsort(p).astype(float), np.argsort(t).astype(float)
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _ranks_without_ties(p, t):  # ranks right, but tied values get different ranks
+    return float(np.corrcoef(np.argsort(np.argsort(p)), np.argsort(np.argsort(t)))[0, 1])
+
+
+def _softmax_then_zero(logits, mask):
+    return torch.softmax(logits, dim=1) * mask
+
+
+def _mean_per_video_ap(p, y, top_k=20):  # mAP over videos is not GAP
+    return float(np.mean([gap(p[i:i + 1], y[i:i + 1], top_k) for i in range(len(p))]))
+
+
+def _mean_over_features(a, r, keep):  # axis 1 instead of axis 0
+    if keep == "alex":
+        return np.concatenate([a, np.broadcast_to(r.mean(1, keepdims=True), r.shape)], 1)
+    return np.concatenate([np.broadcast_to(a.mean(1, keepdims=True), a.shape), r], 1)
+
+
+def _unclipped(candidate, references, n=1):  # every candidate n-gram found in some reference counts
+    def grams(text):
+        w = text.split()
+        return Counter(tuple(w[i:i + n]) for i in range(len(w) - n + 1))
+
+    seen = set().union(*map(grams, references))
+    cand = grams(candidate)
+    return sum(c for g, c in cand.items() if g in seen), sum(cand.values())
+
+
+def _no_mask(att, h, uv, mask):
+    return torch.softmax(att.w(torch.tanh(att.W(h).unsqueeze(1) + uv)).squeeze(-1), dim=1)
+
+
+MISTAKES = [
+    ("02", "single_branch_input", lambda a, r, keep: R.single_branch_input(a, r, keep)[:, ::-1]),  # ResNet first
+    ("02", "single_branch_input", _mean_over_features),
+    ("02", "spearman_rho", _argsort_ranks),
+    ("02", "spearman_rho", _ranks_without_ties),
+    ("05", "dequantize", lambda q, lo=-2.0, hi=2.0: q * 4 / 255 - 2),  # uint8 wraps, no half-bin offset
+    ("05", "dequantize", lambda q, lo=-2.0, hi=2.0: q.astype(np.float32) * (hi - lo) / 255 + lo),  # no offset
+    ("05", "masked_softmax", _softmax_then_zero),
+    ("05", "gap_by_hand", _mean_per_video_ap),
+    ("06", "attention_weights", _no_mask),
+    ("06", "select_beams", lambda total, length, width, lp=1.0: total.topk(width, dim=1).indices),  # raw log p
+    ("06", "clipped_matches", _unclipped),
+]
+
+
+@pytest.mark.parametrize(("nb", "name", "wrong"), MISTAKES)
+def test_check_catches_the_classic_mistake_with_a_hint(nb, name, wrong, capsys):
+    assert _status(nb, name, capsys, wrong=wrong) == "wrong +hint"

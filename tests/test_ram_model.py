@@ -1,0 +1,131 @@
+"""RAM's sub-networks, the REINFORCE sign, gradient routing and reproducible training through labkit.train.fit."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import labkit
+from labkit.models.ram import (
+    RAM,
+    BaselineNetwork,
+    LocationNetwork,
+    RAMConfig,
+    ram_loss,
+    ram_step,
+    reinforce_term,
+)
+from labkit.train import TrainConfig, fit
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """RAM's ops are tiny; on a shared 2-core machine a second thread only adds hand-off stalls."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_forward_shapes_and_policy_acts_between_glimpses():
+    m = RAM(RAMConfig(glimpses=4, patch_size=6, scales=2)).train()
+    out = m(torch.rand(5, 1, 28, 28))
+    assert out.log_probs.shape == (5, 10)
+    assert out.log_pi.shape == out.baselines.shape == (5, 3)
+    assert out.locations.shape == (5, 4, 2) and out.means.shape == (5, 3, 2)
+    assert out.locations.abs().max() <= 1.0
+    torch.testing.assert_close(out.log_probs.exp().sum(1), torch.ones(5))
+
+
+def test_eval_is_deterministic_and_monte_carlo_averages_probabilities():
+    labkit.seed_everything(0)
+    m = RAM(RAMConfig(glimpses=3, core="lstm")).eval()
+    x = torch.rand(4, 1, 28, 28)
+    torch.testing.assert_close(m.predict(x), m.predict(x))
+    assert torch.equal(m(x).locations[:, 0], torch.zeros(4, 2))  # l_0 = centre in deterministic mode
+    m_rand = RAM(RAMConfig(glimpses=2, start="random")).train()
+    assert m_rand(x).locations[:, 0].abs().sum() > 0  # random start when sampling
+    mc = m.predict(x, samples=7)
+    assert mc.shape == (4, 10)
+    torch.testing.assert_close(mc.exp().sum(1), torch.ones(4))
+    with pytest.raises(ValueError, match="samples"):
+        m.predict(x, samples=0)
+
+
+def test_reinforce_gradient_on_the_mean_is_hand_computed():
+    """d/dμ [−log N(l; μ, σ)·A] = −A·(l − μ)/σ²: toward l when A > 0, away when A < 0."""
+    sigma = 0.2
+    mu = torch.tensor([[0.1, -0.3]], requires_grad=True)
+    sample = torch.tensor([[0.4, -0.1]])
+    log_pi = torch.distributions.Normal(mu, sigma).log_prob(sample).sum(1, keepdim=True)  # (1, 1)
+    for reward, base in ((1.0, 0.25), (0.0, 0.25)):
+        mu.grad = None
+        reinforce_term(log_pi, torch.tensor([[reward]]), torch.tensor([[base]])).backward(retain_graph=True)
+        adv = reward - base
+        torch.testing.assert_close(mu.grad, -adv * (sample - mu.detach()) / sigma**2)
+
+
+def test_policy_moves_toward_the_rewarded_location():
+    """Toy: one fixed state, reward 1 only near target; REINFORCE + baseline must pull μ there."""
+    torch.manual_seed(0)
+    loc, base = LocationNetwork(size=8, hidden=16, std=0.3), BaselineNetwork(size=8)
+    opt = torch.optim.Adam([*loc.parameters(), *base.parameters()], lr=0.01)
+    h = torch.randn(1, 8).expand(256, 8)
+    target = torch.tensor([0.5, -0.4])
+    start = loc(h[:1], stochastic=False)[2].detach()[0]
+    for _ in range(150):
+        where, log_pi, _ = loc(h)
+        reward = ((where - target).norm(dim=1) < 0.3).float()  # (B,)
+        b = base(h)
+        loss = reinforce_term(log_pi[:, None], reward[:, None], b[:, None]) + ((b - reward) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    end = loc(h[:1], stochastic=False)[2].detach()[0]
+    assert (start - target).norm() > 0.45
+    assert (end - target).norm() < 0.1, f"policy mean went from {start.tolist()} to {end.tolist()}"
+
+
+def test_reinforce_term_reaches_only_the_location_network():
+    """h_t is detached before the location/baseline nets: the policy loss must not train the core or glimpse net."""
+    torch.manual_seed(1)
+    m = RAM(RAMConfig(glimpses=3)).train()
+    out = m(torch.rand(6, 1, 28, 28))
+    reinforce_term(out.log_pi, torch.ones_like(out.log_pi), out.baselines).backward()
+    for name, p in m.named_parameters():
+        touched = p.grad is not None and bool(p.grad.abs().sum() > 0)
+        assert touched == name.startswith("locator."), name
+
+
+def test_single_glimpse_loss_is_plain_nll():
+    m = RAM(RAMConfig(glimpses=1)).train()
+    y = torch.tensor([1, 2, 3])
+    out = m(torch.rand(3, 1, 28, 28))
+    parts = ram_loss(out, y)
+    torch.testing.assert_close(parts["loss"], torch.nn.functional.nll_loss(out.log_probs, y))
+
+
+def _short_run(seed: int) -> dict[str, torch.Tensor]:
+    labkit.seed_everything(seed)
+    x, y = torch.rand(96, 1, 28, 28), torch.randint(0, 10, (96,))
+    labkit.seed_everything(seed)
+    m = RAM(RAMConfig(glimpses=3, patch_size=6, scales=2))
+    cfg = TrainConfig(epochs=2, batch_size=32, lr=1e-3, seed=seed, progress=False, device="cpu")
+    hist = fit(m, torch.utils.data.TensorDataset(x, y), ram_step(), cfg)
+    assert len(hist.epochs) == 2 and {"loss", "nll", "reinforce", "acc"} <= hist.epochs[-1].keys()
+    return {k: v.clone() for k, v in m.state_dict().items()}
+
+
+def test_training_with_a_fixed_seed_repeats_exactly():
+    a, b, c = _short_run(3), _short_run(3), _short_run(4)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert any(not torch.equal(a[k], c[k]) for k in a)
+
+
+def test_bad_config_is_refused():
+    with pytest.raises(ValueError, match="rnn' or 'lstm"):
+        RAM(RAMConfig(core="gru"))
+    with pytest.raises(ValueError, match="at least one glimpse"):
+        RAM(RAMConfig(glimpses=0))
+    with pytest.raises(ValueError, match="std"):
+        LocationNetwork(std=0.0)

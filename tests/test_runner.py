@@ -1,0 +1,61 @@
+"""`labkit run` through papermill: metrics.json, refusal before execution, failures that say where."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+FIX = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def labkit(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, "-m", "labkit", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_run_with_overridden_parameters_writes_executed_notebook_and_metrics(tmp_path):
+    r = labkit("run", str(FIX / "params_ok.ipynb"), "-p", "steps", "7", "-p", "rate", "2", "--profile", "full",
+               "--out", str(tmp_path), "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "params_ok"
+    assert json.loads((out / "metrics.json").read_text()) == {"steps_seen": 7, "rate_seen": 2.0,
+                                                              "profile_seen": "full"}
+    assert json.loads((out / "params.json").read_text())["steps"] == 7
+    assert (out / "params_ok.ipynb").exists() and (out / "run.log").exists()
+
+
+def test_unknown_parameter_fails_before_anything_runs(tmp_path):
+    r = labkit("run", str(FIX / "params_ok.ipynb"), "-p", "no_such_param", "1", "--out", str(tmp_path),
+               cwd=tmp_path)
+    assert r.returncode == 2
+    assert "has no parameter 'no_such_param'" in r.stderr
+    assert not any(tmp_path.iterdir()), "something was executed or written"
+
+
+def test_wrong_type_fails_before_anything_runs(tmp_path):
+    r = labkit("run", str(FIX / "params_ok.ipynb"), "-p", "steps", "many", "--out", str(tmp_path), cwd=tmp_path)
+    assert r.returncode == 2 and "'steps' expects int, got 'many'" in r.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_failing_cell_names_notebook_cell_exception_and_partial_output(tmp_path):
+    r = labkit("run", str(FIX / "fails.ipynb"), "-p", "crash", "True", "--out", str(tmp_path), "--quiet",
+               cwd=tmp_path)
+    assert r.returncode == 1
+    assert "fails.ipynb failed in cell" in r.stderr
+    assert "ZeroDivisionError: deliberate failure" in r.stderr
+    partial = tmp_path / "fails" / "fails.ipynb"
+    assert str(partial) in r.stderr and partial.exists()
+
+
+def test_params_and_list_commands(tmp_path):
+    r = labkit("params", str(FIX / "params_ok.ipynb"), cwd=tmp_path)
+    assert r.returncode == 0
+    assert "steps: int = 2  how many steps" in r.stdout
+    r = labkit("list", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.splitlines()[0].startswith("00_start_here")
+    r = labkit("run", "99_nothing", cwd=tmp_path)
+    assert r.returncode == 2 and "no notebook '99_nothing'" in r.stderr

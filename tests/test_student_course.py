@@ -1,0 +1,44 @@
+"""The student versions of the course notebooks run headless to the end, every exercise unsolved.
+
+(The solution versions are checked by nbval in `make test`: each self-check cell's committed
+`passed` line is compared with a fresh run.)
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from labkit.course.notebooks import course_notebooks
+from labkit.course.student import BEGIN, build_student
+
+ROOT = Path(__file__).resolve().parents[1]
+WITH_EXERCISES = [nb for nb in course_notebooks() if BEGIN in nb.read_text()]
+
+
+def test_every_teaching_notebook_has_at_least_three_exercises():
+    """00 is the course's front page; every notebook after it teaches a model and carries exercises."""
+    for nb in course_notebooks()[1:]:
+        regions = nb.read_text().count(BEGIN)
+        assert regions >= 3, f"{nb.name} has {regions} exercise solution regions (want ≥ 3)"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", WITH_EXERCISES, ids=[nb.stem for nb in WITH_EXERCISES])
+def test_student_notebook_runs_to_the_end_with_exercises_unsolved(notebook, tmp_path):
+    build_student([notebook], tmp_path / "student")
+    student = tmp_path / "student" / notebook.name
+    assert BEGIN not in student.read_text()
+    assert all(not c.get("outputs") for c in nbformat.read(student, 4).cells if c.cell_type == "code")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, "-m", "labkit", "run", str(student), "--out", str(tmp_path / "run"),
+                        "--flat", "--quiet"], env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    statuses = {k: v for k, v in metrics.items() if k.startswith("exercise/")}
+    assert len(statuses) >= 3, f"only {len(statuses)} exercise checks ran"
+    assert set(statuses.values()) == {"unsolved"}, statuses

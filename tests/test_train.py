@@ -1,0 +1,118 @@
+"""The training loop: reproducible, resumable after a real kill, equal under 2-process DDP."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from labkit.train import History, TrainConfig, fit, load_checkpoint, save_checkpoint
+
+JOB = Path(__file__).with_name("train_job.py")
+ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
+
+
+def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(JOB), *args], env=ENV, capture_output=True, text=True,
+                          timeout=timeout, check=True)
+
+
+def _weights(path: Path) -> dict:
+    return torch.load(path, weights_only=True)
+
+
+def test_same_seed_gives_identical_weights(tmp_path):
+    _run("--out", str(tmp_path / "a.pt"))
+    _run("--out", str(tmp_path / "b.pt"))
+    a, b = _weights(tmp_path / "a.pt"), _weights(tmp_path / "b.pt")
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    assert a["loss"] == b["loss"]
+    assert a["loss"][-1] < a["loss"][0], "training did not reduce the loss"
+
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path):
+    _run("--out", str(tmp_path / "ref.pt"))
+    ckpt = tmp_path / "ckpt"
+    cmd = [sys.executable, str(JOB), "--out", str(tmp_path / "killed.pt"), "--ckpt", str(ckpt),
+           "--every", "3", "--delay", "0.05"]
+    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:  # wait for a mid-run checkpoint (steps 6.. of 24)
+        if (ckpt / "last.pt").exists():
+            state = load_checkpoint(ckpt / "last.pt")
+            if state["global_step"] >= 6:
+                break
+        time.sleep(0.05)
+    time.sleep(0.08)  # land between two checkpoints, so resuming has to replay steps
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    assert not (tmp_path / "killed.pt").exists(), "the run finished before it could be killed"
+    state = load_checkpoint(ckpt / "last.pt")
+    assert 0 < state["global_step"] < 24
+    _run("--out", str(tmp_path / "resumed.pt"), "--ckpt", str(ckpt), "--every", "3", "--resume")
+    ref, res = _weights(tmp_path / "ref.pt"), _weights(tmp_path / "resumed.pt")
+    for k in ref["model"]:
+        assert torch.equal(ref["model"][k], res["model"][k]), f"{k} differs after resume"
+    assert res["loss"] == pytest.approx(ref["loss"], rel=1e-9)
+
+
+def test_torchrun_two_process_ddp_equals_single_process(tmp_path):
+    _run("--out", str(tmp_path / "single.pt"), "--dropout", "0")
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                    str(JOB), "--out", str(tmp_path / "ddp.pt"), "--dropout", "0"],
+                   env=ENV, capture_output=True, text=True, timeout=180, check=True)
+    single, ddp = _weights(tmp_path / "single.pt"), _weights(tmp_path / "ddp.pt")
+    for k in single["model"]:
+        torch.testing.assert_close(ddp["model"][k], single["model"][k], rtol=1e-5, atol=1e-6)
+
+
+def test_checkpoint_is_atomic_and_loaded_as_data_only(tmp_path):
+    path = tmp_path / "last.pt"
+    save_checkpoint(path, {"w": torch.ones(2)})
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"], "temporary file left behind"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="cannot be loaded safely"):
+        load_checkpoint(path)
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_bad_config_and_bad_step_outputs_are_clear_errors():
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(optimizer="lbfgs")
+    with pytest.raises(ValueError, match="epochs"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="checkpoint_dir"):
+        TrainConfig(resume=True)
+    data = TensorDataset(torch.randn(8, 2), torch.randn(8))
+    model = nn.Linear(2, 1)
+    cfg = TrainConfig(epochs=1, batch_size=4, progress=False)
+    with pytest.raises(ValueError, match="scalar"):
+        fit(model, data, lambda m, b: m(b[0]), cfg)
+    with pytest.raises(TypeError, match="'loss'"):
+        fit(model, data, lambda m, b: {"acc": torch.tensor(1.0)}, cfg)
+    with pytest.raises(FloatingPointError, match="lower lr"):
+        fit(model, data, lambda m, b: m(b[0]).sum() * float("nan"), cfg)
+
+
+def test_history_logs_extras_and_eval_metrics():
+    data = TensorDataset(torch.randn(16, 2), torch.randn(16))
+    model = nn.Linear(2, 1)
+
+    def step(m, b):
+        loss = (m(b[0]).squeeze(1) - b[1]).pow(2).mean()
+        return {"loss": loss, "half": loss / 2}
+
+    h = fit(model, data, step, TrainConfig(epochs=2, batch_size=8, progress=False),
+            eval_fn=lambda m: {"val": 1.5})
+    assert isinstance(h, History) and len(h.epochs) == 2
+    assert h["half"] == pytest.approx([x / 2 for x in h["loss"]])
+    assert h["val"] == [1.5, 1.5]
+    assert not model.training

@@ -2,6 +2,10 @@
 
 import ast
 import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -9,6 +13,7 @@ import pytest
 from labkit.course.notebooks import course_notebooks
 from labkit.course.params import read_params
 
+ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = course_notebooks()
 IDS = [nb.stem for nb in NOTEBOOKS]
 
@@ -91,3 +96,21 @@ def test_every_labkit_name_a_notebook_uses_exists(path):
     source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     missing = sorted(r for r in _labkit_references(source) if not _resolves(r))
     assert not missing, f"{path.name} uses names labkit does not have: {missing}"
+
+
+BUILDERS = sorted((ROOT / "tools").glob("build_notebook_*.py"))
+
+
+@pytest.mark.parametrize("builder", BUILDERS, ids=[b.stem for b in BUILDERS])
+def test_builder_writes_the_committed_notebooks_cells(builder, tmp_path):
+    """A notebook edited by hand and its builder must not drift apart: same cells, same sources, same tags."""
+    r = subprocess.run([sys.executable, str(builder)], env={**os.environ, "NBBUILD_OUT": str(tmp_path)},
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    (built,) = tmp_path.glob("*.ipynb")
+    committed = ROOT / "notebooks" / built.name
+    cells = lambda p: [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in nbformat.read(p, 4).cells]  # noqa: E731
+    want, got = cells(committed), cells(built)
+    diff = next((i for i, (a, b) in enumerate(zip(want, got, strict=False)) if a != b), min(len(want), len(got)))
+    assert got == want, (f"{builder.name} and notebooks/{built.name} differ from cell {diff} on: rebuild with "
+                         f"`python {builder.relative_to(ROOT)}` then `labkit run {built.stem[:2]} --inplace`")

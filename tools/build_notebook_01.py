@@ -1,28 +1,18 @@
-"""Build notebooks/01_memnet_caffe_port.ipynb (unexecuted); execute with `labkit run 01 --inplace`."""
+"""Write notebooks/01_memnet_caffe_port.ipynb (unexecuted) from the cells below; then `labkit run 01 --inplace`."""
 
-from pathlib import Path
-
-import nbformat as nbf
-
-cells = []
-
-
-def md(text: str) -> None:
-    cells.append(nbf.v4.new_markdown_cell(text.strip()))
+import nbbuild
+from nbbuild import md, write
 
 
 def code(text: str, tags: list[str] | None = None) -> None:
-    if not tags:  # one statement per line (ruff E702); keep the indentation of the line it came from
+    """One statement per line (ruff E702) in untagged cells, keeping each line's indentation."""
+    if not tags:
         lines = []
         for line in text.strip().split("\n"):
             indent = line[: len(line) - len(line.lstrip())]
             lines += [indent + part for part in line.strip().split("; ")] if not line.lstrip().startswith("#") else [line]
         text = "\n".join(lines)
-    c = nbf.v4.new_code_cell(text.strip())
-    if tags:
-        c.metadata["tags"] = tags
-    cells.append(c)
-
+    nbbuild.code(text, tags)
 
 md("""
 # 01 · MemNet: porting a Caffe network to PyTorch *exactly*
@@ -530,10 +520,6 @@ data_root=…/lamem` to measure it yourself.
 - C. Spearman. *The proof and measurement of association between two things.* 1904.
 """)
 
-nb = nbf.v4.new_notebook()
-nb.cells = cells
-nb.metadata = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-               "language_info": {"name": "python"}}
-out = Path(__file__).resolve().parents[1] / "notebooks" / "01_memnet_caffe_port.ipynb"
-nbf.write(nb, out)
-print("wrote", out)
+
+if __name__ == "__main__":
+    write("01_memnet_caffe_port.ipynb")

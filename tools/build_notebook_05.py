@@ -1,24 +1,6 @@
-"""Writes notebooks/05_attention_lstm_video.ipynb (unexecuted); run it with `labkit run 05 --inplace`."""
+"""Write notebooks/05_attention_lstm_video.ipynb (unexecuted) from the cells below; then `labkit run 05 --inplace` executes it."""
 
-from __future__ import annotations
-
-from pathlib import Path
-
-import nbformat as nbf
-
-ROOT = Path(__file__).resolve().parents[1]
-cells: list = []
-
-
-def md(s: str) -> None:
-    cells.append(nbf.v4.new_markdown_cell(s.strip()))
-
-
-def code(s: str, tags: list[str] | None = None) -> None:
-    c = nbf.v4.new_code_cell(s.strip())
-    c.metadata["tags"] = tags or []
-    cells.append(c)
-
+from nbbuild import code, md, write
 
 md("""
 # 05 · Attention-LSTM video classification — YouTube-8M format, masked attention pooling, Hit@1 / PERR / GAP
@@ -444,8 +426,6 @@ never saw digits. What carries over is the pipeline — the same reader, model a
 - K. He et al., *Deep Residual Learning for Image Recognition*, CVPR 2016 (ResNet-152; weights from the `resmem` package).
 """)
 
-nb = nbf.v4.new_notebook()
-nb.cells = cells
-nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-nbf.write(nb, ROOT / "notebooks" / "05_attention_lstm_video.ipynb")
-print("wrote notebooks/05_attention_lstm_video.ipynb")
+
+if __name__ == "__main__":
+    write("05_attention_lstm_video.ipynb")

@@ -1,24 +1,6 @@
-"""Writes notebooks/06_sa_lstm_captioning.ipynb (unexecuted); run it with `labkit run 06 --inplace`."""
+"""Write notebooks/06_sa_lstm_captioning.ipynb (unexecuted) from the cells below; then `labkit run 06 --inplace` executes it."""
 
-from __future__ import annotations
-
-from pathlib import Path
-
-import nbformat as nbf
-
-ROOT = Path(__file__).resolve().parents[1]
-cells: list = []
-
-
-def md(s: str) -> None:
-    cells.append(nbf.v4.new_markdown_cell(s.strip()))
-
-
-def code(s: str, tags: list[str] | None = None) -> None:
-    c = nbf.v4.new_code_cell(s.strip())
-    c.metadata["tags"] = tags or []
-    cells.append(c)
-
+from nbbuild import code, md, write
 
 md("""
 # 06 · SA-LSTM video captioning — temporal soft attention, beam search, the standard caption metrics
@@ -440,8 +422,6 @@ with SA-LSTM's sizes and the standard 1200 / 100 / 670 split.
 - K. Xu et al., *Show, Attend and Tell*, ICML 2015 (soft attention for captioning; initial state from the mean feature).
 """)
 
-nb = nbf.v4.new_notebook()
-nb.cells = cells
-nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-nbf.write(nb, ROOT / "notebooks" / "06_sa_lstm_captioning.ipynb")
-print("wrote notebooks/06_sa_lstm_captioning.ipynb")
+
+if __name__ == "__main__":
+    write("06_sa_lstm_captioning.ipynb")

@@ -304,9 +304,13 @@ def main(argv: list[str] | None = None) -> int:
     opts = ["-b", "html", "-q", "-d", str(args.src.parent / "site-doctrees")]
     if args.strict:
         opts += ["-W", "--keep-going"]
-    rc = build_main([*opts, str(args.src), str(args.out)])
+    # Sphinx builds inside the staging folder's parent: myst-nb writes its figure files beside the
+    # HTML folder (html/../jupyter_execute), which must not land in the repository root.
+    html = args.src.parent / "site-html"
+    rc = build_main([*opts, str(args.src), str(html)])
     if rc == 0:
-        shutil.rmtree(args.out / ".doctrees", ignore_errors=True)
+        shutil.rmtree(args.out, ignore_errors=True)
+        shutil.copytree(html, args.out, ignore=shutil.ignore_patterns(".doctrees", ".buildinfo"))
         print(f"site: {args.out}/index.html ({time.perf_counter() - t0:.0f} s)")
     return rc
 

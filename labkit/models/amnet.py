@@ -130,6 +130,18 @@ class OriginalAttention(nn.Module):
         return masked_softmax(self.w(eh).squeeze(-1), mask)  # (B, L)
 
 
+def original_attention_step(e: Tensor, h: Tensor, W_h: Tensor, b_h: Tensor, w: Tensor) -> Tensor:
+    """One step of AMNet's attention without dropout, as plain tensor maths (the exercise's reference).
+
+    e (B, L, D) embedded features, h (B, H) state, W_h (L, H) and b_h (L,) the H → L map, w (D,)
+    the scorer → α (B, L) = softmax_L(w · ReLU(e_i + [W_h h + b_h]_i)). Equals
+    :class:`OriginalAttention` in eval mode.
+    """
+    prior = h @ W_h.T + b_h  # (B, L): one scalar per location
+    scores = torch.relu(e + prior.unsqueeze(-1)) @ w  # (B, L, D) @ (D,) → (B, L)
+    return torch.softmax(scores, dim=-1)
+
+
 class BahdanauAttention(nn.Module):
     """Additive attention (Bahdanau et al. 2015): score_i = w · tanh(W_e a_i + W_h h), W_h: H → D."""
 

@@ -1,22 +1,6 @@
-"""Write notebooks/03_amnet.ipynb (unexecuted) from the cells below; then `labkit run 03 --inplace`."""
+"""Write notebooks/03_amnet.ipynb (unexecuted) from the cells below; then `labkit run 03 --inplace` executes it."""
 
-from __future__ import annotations
-
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-CELLS: list[tuple[str, str]] = []
-
-
-def md(s: str) -> None:
-    CELLS.append(("md", s.strip()))
-
-
-def code(s: str, tags: list[str] | None = None) -> None:
-    CELLS.append(("code" if not tags else "code:" + ",".join(tags), s.strip()))
-
+from nbbuild import code, md, write
 
 md("""
 # 03 · AMNet — soft spatial attention over LSTM steps
@@ -33,6 +17,9 @@ the original's choices visible, and trains on **cached** frozen features through
 3. train AMNet on cached features in a minute and read its per-step attention maps;
 4. run the seed's downstream binary study (threshold 0.5 → accuracy, AUC, classification report);
 5. turn a hand-kept experiment log into one command: `labkit sweep` over `lstm_steps` and `att_off`.
+
+Three **exercises** (§3, §4, §6) ask you to write a piece yourself — AMNet's attention step, its attention
+regulariser, and ROC AUC. Each is checked in place; until you solve it, later cells use `labkit`'s version.
 """)
 
 code('''
@@ -67,11 +54,12 @@ import numpy as np
 import torch
 
 import labkit
+from labkit.course.exercises import check_function
 from labkit.data.amnet_features import load_bundled_features
 from labkit.data.split_files import median_split, write_predictions
 from labkit.metrics.binary import binary_metrics
 from labkit.metrics.memorability import spearman
-from labkit.models.amnet import AMNet, AMNetConfig, amnet_loss
+from labkit.models.amnet import AMNet, AMNetConfig, amnet_loss, attention_regulariser, original_attention_step
 from labkit.train import TrainConfig, fit
 from labkit.viz.attention import attention_steps, save_attention_maps
 
@@ -168,13 +156,8 @@ model = AMNet(cfg).eval()
 with torch.no_grad():
     a = model.project(feats[i0:i0 + 1])  # (1, 1024, h, w) → (1, L, D)
     h0, c0 = model.init_state(a)  # (1, H)
-    att = model.attend
-    if attention == "original" and not att_off:
-        e = torch.relu(att.W_e(a))  # (1, L, D)
-        s = att.w(torch.relu(e + att.W_h(h0)[:, :, None])).squeeze(-1)  # (1, L): one scalar per location from h
-        alpha = torch.softmax(s, -1)  # (1, L)
-        torch.testing.assert_close(alpha, att(att.embed(a), h0))
-    alpha = att(att.embed(a), h0)
+    e = model.attend.embed(a)  # (1, L, D): ReLU(W_e a), once per image
+    alpha = model.attend(e, h0)  # (1, L): the module's first attention map
     z = alpha @ a[0]  # (1, D) the context the LSTM reads
 print(f"α sums to {alpha.sum().item():.6f}; max α {alpha.max().item():.4f} (uniform: {1 / L:.4f}); z {tuple(z.shape)}")
 ''')
@@ -195,6 +178,45 @@ plt.show()
 ''')
 
 md("""
+**Exercise 1 · the attention step.** Write `attention_step(e, h, W_h, b_h, w)` with plain tensor operations
+(no `nn` modules): `e` (B, L, D) the embedded features, `h` (B, H) the LSTM state, `W_h` (L, H) and `b_h` (L,)
+the hidden-to-location map, `w` (D,) the scorer. Return α (B, L) = softmax over i of w · ReLU(e_i + [W_h h + b_h]_i).
+The location prior [W_h h + b_h]_i is *one number per location*, added to all D features of e_i. (No dropout:
+this is the step at inference.)
+""")
+
+code('''
+def attention_step(e: torch.Tensor, h: torch.Tensor, W_h: torch.Tensor, b_h: torch.Tensor,
+                   w: torch.Tensor) -> torch.Tensor:
+    """(B, L, D), (B, H), (L, H), (L,), (D,) → α (B, L), each row a distribution over the L locations."""
+    ### BEGIN SOLUTION
+    prior = h @ W_h.T + b_h  # (B, L): one scalar per location
+    scores = torch.relu(e + prior[:, :, None]) @ w  # (B, L, D) @ (D,) → (B, L)
+    return torch.softmax(scores, dim=-1)
+    ### END SOLUTION
+''')
+
+code('''
+# NBVAL_CHECK_OUTPUT
+g = torch.Generator().manual_seed(3)
+toy = lambda *shape: torch.randn(*shape, generator=g)  # noqa: E731
+attention_step = check_function(
+    "attention_step", attention_step, original_attention_step,
+    cases=[(toy(2, 5, 4), toy(2, 3), toy(5, 3), toy(5), toy(4)), (toy(1, 49, 8), toy(1, 6), toy(49, 6), toy(49), toy(8))],
+    hint="W_h h + b_h has shape (B, L): add it to e as (B, L, 1) so it broadcasts over D; "
+         "the softmax runs over the L locations (dim=-1 after scoring), not over D")
+''')
+
+code('''
+if attention == "original" and not att_off:  # your step on the real image, with the model's own weights
+    att = model.attend
+    with torch.no_grad():
+        mine = attention_step(e, h0, att.W_h.weight, att.W_h.bias, att.w.weight[0])
+    torch.testing.assert_close(mine, alpha)
+    print(f"attention_step on image {i0} equals the module: max |Δα| = {(mine - alpha).abs().max().item():.1e}")
+''')
+
+md("""
 ## 4 · Training on cached features
 
 The loss is the original's: MSE between the step-mean prediction and the normalised target (y − mean)·2,
@@ -204,7 +226,32 @@ we use the training targets' own mean (on 0/1 labels 0.754 would be meaningless)
 `labkit.train.fit`; evaluation after every epoch gives test Spearman ρ. The bundled targets are **ResMem
 pseudo-labels, not human memorability**, and the test photos are unseen *source* photos, so ρ here is a
 hard, small-sample number, not the paper's.
+
+**Exercise 2 · the attention regulariser.** Write `attention_penalty(alpha, target)`: `alpha` (B, T, L) the
+attention maps of a batch, one per step; return the scalar (1/B)·Σ_b Σ_i (Σ_t (target − α_bti))². Note the
+order: sum over the steps *first*, then square — a location may be looked at hard by one step as long as the
+steps together share the image. Section 5 uses yours to compare trained maps with uniform and collapsed ones.
 """)
+
+code('''
+def attention_penalty(alpha: torch.Tensor, target: float) -> torch.Tensor:
+    """(B, T, L) attention maps → scalar tensor (1/B)·Σ_b Σ_i (Σ_t (target − α_bti))²."""
+    ### BEGIN SOLUTION
+    per_location = (target - alpha).sum(dim=1) ** 2  # (B, L): sum over steps, then square
+    return per_location.sum() / alpha.shape[0]
+    ### END SOLUTION
+''')
+
+code('''
+# NBVAL_CHECK_OUTPUT
+g = torch.Generator().manual_seed(4)
+maps = lambda b, t, n: torch.softmax(torch.randn(b, t, n, generator=g), -1)  # noqa: E731
+attention_penalty = check_function(
+    "attention_penalty", attention_penalty, lambda al, tg: attention_regulariser(al, tg),
+    cases=[(maps(2, 3, 5), 0.2), (maps(4, 1, 49), 0.2), (maps(3, 6, 7), 0.5)],
+    hint="sum (target − α) over the steps (dim 1) before squaring, sum over locations and images, "
+         "then divide by the batch size B only (not by T or L)")
+''')
 
 code('''
 def train_amnet(y: np.ndarray, label: str, n_epochs: int) -> tuple:
@@ -273,6 +320,11 @@ if task in ("both", "regression"):
                                 [pil(int(test_idx[k])) for k in show], alpha_reg[show], grid)
     np.testing.assert_allclose(alpha_reg.sum(-1), 1.0, rtol=1e-5)  # every step's α is a distribution
     print(f"{len(paths)} attention-map files in {paths[0].parent}")
+    T = alpha_reg.shape[1]
+    kinds = {"trained": torch.from_numpy(alpha_reg), "uniform": torch.full_like(torch.from_numpy(alpha_reg), 1 / L),
+             "every step on one spot": torch.nn.functional.one_hot(torch.zeros(alpha_reg.shape[:2], dtype=torch.long), L).float()}
+    for name, al in kinds.items():
+        print(f"attention penalty ({name:>22}): {attention_penalty(al, cfg.att_target).item():8.3f}")
 ''')
 
 md("""
@@ -287,6 +339,40 @@ bundled set, 0 at or below. It exercises the same pipeline; it is not a rumor de
 not comparable with the seed's. Point `data_root` at your own 0/1 split files to run the real study.
 """)
 
+md("""
+**Exercise 3 · ROC AUC.** Accuracy needs a threshold; AUC does not. Write `roc_auc(labels, scores)` for 0/1
+`labels` and real `scores` (1-D NumPy arrays, both classes present): the probability that a randomly chosen
+positive scores higher than a randomly chosen negative, a tie counting ½ (the Mann–Whitney form). Comparing all
+positive–negative pairs with broadcasting is fine at this size. The study below reports yours next to sklearn's.
+""")
+
+code('''
+def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """P(score of a random positive > score of a random negative), ties counting ½."""
+    ### BEGIN SOLUTION
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(wins / (len(pos) * len(neg)))
+    ### END SOLUTION
+''')
+
+code('''
+# NBVAL_CHECK_OUTPUT
+from sklearn.metrics import roc_auc_score
+
+roc_auc = check_function(
+    "roc_auc", roc_auc, lambda y, s: float(roc_auc_score(y, s)),
+    cases=[(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])),
+           (np.array([1, 0, 1, 0, 1]), np.array([0.5, 0.5, 0.9, 0.2, 0.5])),
+           (np.array([0, 1, 0, 1, 0, 0]), np.array([0.3, 0.1, 0.7, 0.2, 0.9, 0.05]))],
+    hint="compare every positive with every negative (pos[:, None] > neg[None, :]); count ties as ½; "
+         "divide by n_pos · n_neg")
+''')
+
+md("""
+The study: stand-in labels, AMNet trained on them as a regression, the metrics at threshold 0.5.
+""")
+
 code('''
 if data_root is None:
     y_bin, med = median_split(data.pseudo_labels)
@@ -296,6 +382,7 @@ else:
 if task in ("both", "binary"):
     _, scores, _, _ = train_amnet(y_bin.astype(np.float32), "binary", epochs)
     m = binary_metrics(y_bin[test_idx], scores, threshold=0.5)
+    print(f"AUC: yours {roc_auc(y_bin[test_idx], scores):.4f}, sklearn's {m['auc']:.4f}")
     for k in ("accuracy", "auc", "report"):
         labkit.record(k, m[k], quiet=k == "report")
     labkit.record("predictions", scores.round(5).tolist(), quiet=True)
@@ -369,7 +456,9 @@ md("""
 With so few test images (90 crops of 5 photos) differences between rows are mostly noise; the point is the
 machinery. On real data, run the full grid with more epochs and read the table the same way.
 
-## Exercises
+## More to try
+
+The three exercises above are checked in place (§3, §4, §6). Open questions for a class:
 
 1. Train with `attention="bahdanau"` and compare the maps: does a feature-wise prior from h look different
    from AMNet's per-location prior?
@@ -391,19 +480,5 @@ machinery. On real data, run the full grid with more epochs and read the table t
 """)
 
 
-def build(path: Path) -> None:
-    nb = new_notebook()
-    for kind, src in CELLS:
-        if kind == "md":
-            nb.cells.append(new_markdown_cell(src))
-        else:
-            cell = new_code_cell(src)
-            if ":" in kind:
-                cell.metadata["tags"] = kind.split(":", 1)[1].split(",")
-            nb.cells.append(cell)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
-
-
 if __name__ == "__main__":
-    build(Path(__file__).resolve().parents[1] / "notebooks" / "03_amnet.ipynb")
+    write("03_amnet.ipynb")

@@ -1,21 +1,6 @@
 """Write notebooks/04_ram.ipynb (unexecuted) from the cells below; then `labkit run 04 --inplace` executes it."""
 
-from __future__ import annotations
-
-from pathlib import Path
-
-import nbformat as nbf
-
-CELLS: list[tuple[str, str]] = []
-
-
-def md(text: str) -> None:
-    CELLS.append(("md", text.strip()))
-
-
-def code(text: str) -> None:
-    CELLS.append(("code", text.strip()))
-
+from nbbuild import code, md, write
 
 md(r"""
 # 04 · RAM — glimpses, REINFORCE, and a retina with no per-sample loop
@@ -44,7 +29,7 @@ epochs: int = 8  # training epochs (paper reproductions: up to 200 on full MNIST
 batch_size: int = 32  # images per step (reproductions: 128)
 lr: float = 0.002  # Adam learning rate (reproductions: 3e-4 with a plateau schedule)
 seed: int = 0  # seed for Python, NumPy and torch
-''')
+''', tags=["parameters"])
 
 code('''
 import time
@@ -482,17 +467,5 @@ md("""
 """)
 
 
-def build(path: Path) -> None:
-    nb = nbf.v4.new_notebook()
-    for kind, src in CELLS:
-        cell = nbf.v4.new_markdown_cell(src) if kind == "md" else nbf.v4.new_code_cell(src)
-        nb.cells.append(cell)
-    first_code = next(c for c in nb.cells if c.cell_type == "code")
-    first_code.metadata["tags"] = ["parameters"]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nbf.write(nb, path)
-
-
 if __name__ == "__main__":
-    build(Path(__file__).resolve().parents[1] / "notebooks" / "04_ram.ipynb")
+    write("04_ram.ipynb")

@@ -1,22 +1,6 @@
-"""Write notebooks/02_resmem.ipynb (unexecuted) from the cells below; then `labkit run 02 --inplace`."""
+"""Write notebooks/02_resmem.ipynb (unexecuted) from the cells below; then `labkit run 02 --inplace` executes it."""
 
-from __future__ import annotations
-
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-CELLS: list[tuple[str, str]] = []
-
-
-def md(s: str) -> None:
-    CELLS.append(("md", s.strip()))
-
-
-def code(s: str, tags: list[str] | None = None) -> None:
-    CELLS.append(("code" if not tags else "code:" + ",".join(tags), s.strip()))
-
+from nbbuild import code, md, write
 
 md("""
 # 02 · ResMem — the published weights, offline and fast, and a ResNet-152 for the course
@@ -482,19 +466,5 @@ learning rate (1e-5); train a head on the ResNet branch only and compare its spr
 """)
 
 
-def build(path: Path) -> None:
-    nb = new_notebook()
-    for kind, src in CELLS:
-        if kind == "md":
-            nb.cells.append(new_markdown_cell(src))
-        else:
-            cell = new_code_cell(src)
-            if ":" in kind:
-                cell.metadata["tags"] = kind.split(":", 1)[1].split(",")
-            nb.cells.append(cell)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
-
-
 if __name__ == "__main__":
-    build(Path(__file__).resolve().parents[1] / "notebooks" / "02_resmem.ipynb")
+    write("02_resmem.ipynb")

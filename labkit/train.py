@@ -266,8 +266,11 @@ def fit(
                                      seed=cfg.seed, drop_last=cfg.drop_last)
         sampler.set_epoch(epoch)
         skip = skip_batches if epoch == start_epoch else 0
+        # The loader gets its own generator: creating its iterator would otherwise draw a worker seed from
+        # the global RNG at every epoch start, and a run resumed mid-epoch would draw it once more.
         loader = DataLoader(dataset, batch_size=per_rank, sampler=_SkipSampler(sampler, skip * per_rank),
-                            collate_fn=collate_fn, drop_last=cfg.drop_last)
+                            collate_fn=collate_fn, drop_last=cfg.drop_last,
+                            generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch))
         sums: dict[str, float] = dict(partial["sums"]) if skip else {}
         count = int(partial["count"]) if skip else 0
         net.train()

@@ -37,30 +37,38 @@ def test_same_seed_gives_identical_weights(tmp_path):
     assert a["loss"][-1] < a["loss"][0], "training did not reduce the loss"
 
 
-def test_killed_run_resumes_to_the_same_weights(tmp_path):
+# 8 steps per epoch, checkpoints every 3 steps and at epoch ends: step 11 dies mid-epoch 2 after the step-9
+# checkpoint (resume replays 10 and 11 with the right RNG and data order); step 17 dies right after the
+# epoch-end checkpoint at 16 (resume starts a fresh epoch).
+@pytest.mark.parametrize("die_at, resumed_from", [(11, (1, 1, 9)), (17, (2, 0, 16))])
+def test_killed_run_resumes_to_the_same_weights(tmp_path, die_at, resumed_from):
     _run("--out", str(tmp_path / "ref.pt"))
     ckpt = tmp_path / "ckpt"
-    cmd = [sys.executable, str(JOB), "--out", str(tmp_path / "killed.pt"), "--ckpt", str(ckpt),
-           "--every", "3", "--delay", "0.05"]
-    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:  # wait for a mid-run checkpoint (steps 6.. of 24)
-        if (ckpt / "last.pt").exists():
-            state = load_checkpoint(ckpt / "last.pt")
-            if state["global_step"] >= 6:
-                break
-        time.sleep(0.05)
-    time.sleep(0.08)  # land between two checkpoints, so resuming has to replay steps
-    proc.send_signal(signal.SIGKILL)
-    assert proc.wait(timeout=30) == -signal.SIGKILL
-    assert not (tmp_path / "killed.pt").exists(), "the run finished before it could be killed"
+    proc = subprocess.run([sys.executable, str(JOB), "--out", str(tmp_path / "killed.pt"), "--ckpt", str(ckpt),
+                           "--every", "3", "--die-at", str(die_at)], env=ENV, capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    assert not (tmp_path / "killed.pt").exists(), "the run finished before it was killed"
     state = load_checkpoint(ckpt / "last.pt")
-    assert 0 < state["global_step"] < 24
+    assert (state["epoch"], state["batch_in_epoch"], state["global_step"]) == resumed_from
     _run("--out", str(tmp_path / "resumed.pt"), "--ckpt", str(ckpt), "--every", "3", "--resume")
     ref, res = _weights(tmp_path / "ref.pt"), _weights(tmp_path / "resumed.pt")
     for k in ref["model"]:
         assert torch.equal(ref["model"][k], res["model"][k]), f"{k} differs after resume"
     assert res["loss"] == pytest.approx(ref["loss"], rel=1e-9)
+
+
+def test_resume_with_a_wrong_rng_state_ends_elsewhere(tmp_path):
+    """The test above can fail: a run that does not restore the RNG state ends elsewhere."""
+    _run("--out", str(tmp_path / "ref.pt"))
+    ckpt = tmp_path / "ckpt"
+    subprocess.run([sys.executable, str(JOB), "--out", str(tmp_path / "k.pt"), "--ckpt", str(ckpt), "--every", "3",
+                    "--die-at", "11"], env=ENV, capture_output=True, timeout=120)
+    state = load_checkpoint(ckpt / "last.pt")
+    state["rng"]["torch"] = torch.manual_seed(999).get_state()
+    save_checkpoint(ckpt / "last.pt", state)
+    _run("--out", str(tmp_path / "resumed.pt"), "--ckpt", str(ckpt), "--every", "3", "--resume")
+    ref, res = _weights(tmp_path / "ref.pt"), _weights(tmp_path / "resumed.pt")
+    assert not all(torch.equal(ref["model"][k], res["model"][k]) for k in ref["model"])
 
 
 def test_torchrun_two_process_ddp_equals_single_process(tmp_path):

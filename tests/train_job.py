@@ -1,6 +1,8 @@
 """A small training job run as a subprocess by tests/test_train.py (kill/resume, torchrun DDP)."""
 
 import argparse
+import os
+import signal
 import time
 
 import torch
@@ -32,10 +34,17 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--dropout", type=float, default=0.2)
+    ap.add_argument("--die-at", type=int, default=0, help="SIGKILL this process at the start of that step")
     args = ap.parse_args()
     torch.set_num_threads(1)
 
+    calls = 0
+
     def step(model, batch):
+        nonlocal calls
+        calls += 1
+        if calls == args.die_at:  # a real kill, at a known point: mid-epoch, between two checkpoints
+            os.kill(os.getpid(), signal.SIGKILL)
         if args.delay:
             time.sleep(args.delay)
         x, y = batch
@@ -47,8 +56,6 @@ def main() -> None:
     cfg = TrainConfig(epochs=args.epochs, batch_size=32, lr=1e-2, optimizer="adam", seed=3,
                       checkpoint_dir=args.ckpt, checkpoint_every=args.every, resume=args.resume, progress=False)
     history = fit(model, make_data(), step, cfg)
-    import os
-
     if int(os.environ.get("RANK", "0")) == 0:
         torch.save({"model": model.state_dict(), "loss": history["loss"]}, args.out)
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import notebook_solutions
 
 from labkit.caffe.layers import CaffeLRN, caffe_pool_out
 from labkit.course.exercises import check_function
@@ -17,36 +18,20 @@ from labkit.models.ram import Retina, reinforce_term
 NB = Path(__file__).resolve().parents[1] / "notebooks"
 
 
-def _solutions(name: str) -> dict:
-    """Execute the notebook's exercise cells (the ones holding a solution region) and return their functions."""
-    cells = json.loads((NB / name).read_text())["cells"]
-    ns = {"np": np, "torch": torch, "F": F}
-    for c in cells:
-        src = "".join(c["source"])
-        if c["cell_type"] == "code" and BEGIN in src:
-            exec(src, ns)  # noqa: S102 - our own notebook's function definitions
-    return ns
-
-
-def _status(capsys) -> str:
-    out = capsys.readouterr().out
-    return "passed" if "✔" in out else "wrong" if "✘" in out else "unsolved"
-
-
 @pytest.mark.parametrize("name, regions", [("01_memnet_caffe_port.ipynb", 3), ("04_ram.ipynb", 3)])
 def test_student_versions_strip_every_solution(name, regions):
     nb, n = student_notebook(NB / name)
     assert n == regions and BEGIN not in json.dumps(nb)
 
 
-def test_notebook_01_solutions_pass_and_mistakes_are_caught(capsys):
-    ns = _solutions("01_memnet_caffe_port.ipynb")
+def test_notebook_01_solutions_pass_and_mistakes_are_caught(exercise_status):
+    ns = notebook_solutions(NB / "01_memnet_caffe_port.ipynb")
     pool_cases = [(55, 3, 2, 0), (8, 3, 2, 0), (13, 3, 2, 0), (6, 3, 2, 1), (5, 2, 2, 1), (4, 3, 3, 1)]
     floor = lambda h, k, s, p=0: (h + 2 * p - k) // s + 1  # noqa: E731 - PyTorch's default
     no_clip = lambda h, k, s, p=0: -(-(h + 2 * p - k) // s) + 1  # noqa: E731 - ceil without the clipping rule
     for fn, want in [(ns["caffe_pool_output_size"], "passed"), (floor, "wrong"), (no_clip, "wrong")]:
         check_function("pool", fn, caffe_pool_out, pool_cases)
-        assert _status(capsys) == want
+        assert exercise_status() == want
 
     x = torch.randn(2, 7, 3, 4, generator=torch.Generator().manual_seed(0))
     ref = lambda x, n, a, b, k: CaffeLRN(n, a, b, k, "ACROSS_CHANNELS")(x)  # noqa: E731
@@ -54,7 +39,7 @@ def test_notebook_01_solutions_pass_and_mistakes_are_caught(capsys):
     torch_lrn = lambda x, n, a, b, k: torch.nn.LocalResponseNorm(n, a, b, k)(x)  # noqa: E731 - also divides by n
     for fn, want in [(ns["lrn_across_channels"], "passed"), (torch_lrn, "passed"), (alpha_not_divided, "wrong")]:
         check_function("lrn", fn, ref, [(x, 5, 0.5, 0.75, 2.0)])
-        assert _status(capsys) == want
+        assert exercise_status() == want
 
     def ordinal_ranks(p, t):  # ties broken by position instead of averaged
         return float(np.corrcoef(np.argsort(np.argsort(p)), np.argsort(np.argsort(t)))[0, 1])
@@ -62,17 +47,17 @@ def test_notebook_01_solutions_pass_and_mistakes_are_caught(capsys):
     ties = (np.array([0.7, 0.5, 0.7, 0.9, 0.5]), np.array([0.6, 0.6, 0.8, 0.9, 0.1]))
     for fn, want in [(ns["spearman_rho"], "passed"), (ordinal_ranks, "wrong"), (lambda p, t: np.corrcoef(p, t)[0, 1], "wrong")]:
         check_function("rho", fn, spearman, [ties])
-        assert _status(capsys) == want
+        assert exercise_status() == want
 
 
-def test_notebook_04_solutions_pass_and_mistakes_are_caught(capsys):
-    ns = _solutions("04_ram.ipynb")
+def test_notebook_04_solutions_pass_and_mistakes_are_caught(exercise_status):
+    ns = notebook_solutions(NB / "04_ram.ipynb")
     locs = torch.tensor([[0.0, 0.0], [-1.0, -1.0], [1.0, 1.0], [0.3, -0.45], [-0.99, 0.999]])
     swapped = lambda loc, h, w: (0.5 * (loc.double() + 1) * torch.tensor([h, w])).long()  # noqa: E731 - x with the height
     rounded = lambda loc, h, w: (0.5 * (loc.double() + 1) * torch.tensor([w, h])).round().long()  # noqa: E731
     for fn, want in [(ns["location_to_pixel"], "passed"), (swapped, "wrong"), (rounded, "wrong")]:
         check_function("loc", fn, Retina(8, 1, 1).centres, [(locs, 28, 28), (locs, 20, 60)])
-        assert _status(capsys) == want
+        assert exercise_status() == want
 
     img = torch.rand(20, 36, generator=torch.Generator().manual_seed(0))
     ref = lambda im, loc, s: Retina(s, 1, 1).patches(im[None, None], loc[None])[0][0, 0]  # noqa: E731
@@ -85,14 +70,14 @@ def test_notebook_04_solutions_pass_and_mistakes_are_caught(capsys):
     cases = [(img, torch.tensor([0.0, 0.0]), 8), (img, torch.tensor([-1.0, -0.9]), 12), (img, torch.tensor([0.9, 0.95]), 5)]
     for fn, want in [(ns["retina_patch"], "passed"), (python_slicing, "wrong")]:
         check_function("patch", fn, ref, cases)
-        assert _status(capsys) == want
+        assert exercise_status() == want
 
     lp, base = -torch.rand(4, 5), torch.rand(4, 5)
     reward = torch.tensor([1.0, 0.0, 1.0, 0.0])[:, None].expand(4, 5)
     for fn, want in [(ns["reinforce_loss"], "passed"), (lambda a, r, b: (a * (r - b)).sum(1).mean(), "wrong"),
                      (lambda a, r, b: (-a * (r - b)).mean(), "wrong")]:
         check_function("reinforce", fn, reinforce_term, [(lp, reward, base)])
-        assert _status(capsys) == want
+        assert exercise_status() == want
     # the written solution sends gradient into log_pi only, never into the baseline
     log_pi, b = lp.clone().requires_grad_(), base.clone().requires_grad_()
     g_pi, g_b = torch.autograd.grad(ns["reinforce_loss"](log_pi, reward, b), (log_pi, b), allow_unused=True)

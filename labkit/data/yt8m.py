@@ -189,7 +189,7 @@ def encode_frame_record(rec: FrameRecord) -> bytes:
         context=example_pb2.Features(feature=_context(rec.id, rec.labels)),
         feature_lists=example_pb2.FeatureLists(feature_list=lists),
     )
-    return ex.SerializeToString()
+    return ex.SerializeToString(deterministic=True)  # map fields in key order: the same records, the same bytes
 
 
 def encode_video_record(rec: VideoRecord) -> bytes:
@@ -197,7 +197,7 @@ def encode_video_record(rec: VideoRecord) -> bytes:
     feats = _context(rec.id, rec.labels)
     for name, v in rec.features.items():
         feats[name] = example_pb2.Feature(float_list=example_pb2.FloatList(value=np.asarray(v, np.float32).ravel()))
-    return example_pb2.Example(features=example_pb2.Features(feature=feats)).SerializeToString()
+    return example_pb2.Example(features=example_pb2.Features(feature=feats)).SerializeToString(deterministic=True)
 
 
 def _parse(msg, data: bytes, where: str):

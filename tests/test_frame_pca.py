@@ -1,0 +1,132 @@
+"""Frame-feature PCA: YouTube-8M whitening or one global scale, a saved basis that loads back, clear errors on a
+bad basis file, and the shipped video / caption features recomputed from pixels through the real ResNet-152."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from labkit import asset_path
+from labkit.data.frame_pca import FramePCA, FramePCAError
+from labkit.data.moving_mnist import MovingMNISTConfig, video_from_id
+from labkit.data.yt8m import quantize, read_frame_records
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _frames(n: int = 400, d: int = 12, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(n, d)) * np.linspace(5, 0.5, d) + 3).astype(np.float32)
+
+
+def test_whitened_components_have_unit_variance_on_the_fit_frames():
+    x = _frames()
+    z = FramePCA(4).fit(x).transform(x)
+    assert z.shape == (400, 4) and z.dtype == np.float32
+    np.testing.assert_allclose(z.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(z.std(0, ddof=1), 1, rtol=1e-4)
+
+
+def test_global_scale_keeps_relative_sizes():
+    x = _frames()
+    z = FramePCA(4, whiten=False).fit(x).transform(x)
+    sd = z.std(0, ddof=1)
+    assert sd[0] == pytest.approx(1, rel=1e-4)
+    assert (np.diff(sd) < 0).all() and sd[-1] < 0.8  # later components stay smaller, as in the raw features
+
+
+def test_saved_basis_projects_like_the_fitted_one(tmp_path):
+    x = _frames()
+    pca = FramePCA(6).fit(x)
+    back = FramePCA.load(pca.save(tmp_path / "pca.npz"))
+    assert back.dim == 6 and back.whiten and back.explained == pytest.approx(pca.explained, rel=1e-6)
+    gap = np.abs(back.transform(x) - pca.transform(x)).max()
+    assert gap < 4 / 255 / 2  # float16 components: far below one 8-bit quantisation step
+
+
+def test_bad_input_is_a_clear_error(tmp_path):
+    pca = FramePCA(4).fit(_frames())
+    with pytest.raises(ValueError, match="at least 20 frames, got 10"):
+        FramePCA(20).fit(_frames(10))
+    with pytest.raises(ValueError, match=r"expected features \(N, 12\), got \(3, 11\)"):
+        pca.transform(np.zeros((3, 11)))
+    with pytest.raises(FileNotFoundError, match="no PCA basis at"):
+        FramePCA.load(tmp_path / "missing.npz")
+    np.savez(tmp_path / "nomean.npz", components=pca.components, scale=pca.scale, explained=1.0, whiten=True)
+    with pytest.raises(FramePCAError, match="has no field 'mean'"):
+        FramePCA.load(tmp_path / "nomean.npz")
+    np.savez(tmp_path / "shapes.npz", mean=np.zeros(5), components=pca.components, scale=pca.scale,
+             explained=1.0, whiten=True)
+    with pytest.raises(FramePCAError, match=r"shapes disagree: mean \(5,\), components \(4, 12\)"):
+        FramePCA.load(tmp_path / "shapes.npz")
+    (tmp_path / "text.npz").write_text("not a zip")
+    with pytest.raises(FramePCAError, match="not a readable .npz"):
+        FramePCA.load(tmp_path / "text.npz")
+
+
+def test_shipped_bases_match_their_metadata():
+    meta = json.loads(asset_path("video/mmnist_meta.json").read_text())
+    video = FramePCA.load(asset_path("video/frame_pca.npz"))
+    assert (video.dim, video.components.shape[1], video.whiten) == (1024, 2048, True)
+    assert video.explained == pytest.approx(meta["pca"]["explained_variance"], abs=1e-4)
+    with np.load(asset_path("captions/mmnist_captions.npz")) as z:
+        cmeta = json.loads(str(z["meta"]))
+    cap = FramePCA.load(asset_path("captions/frame_pca.npz"))
+    assert (cap.dim, cap.components.shape[1], cap.whiten) == (128, 8192, False)
+    assert cap.scale[0] == pytest.approx(cmeta["global_scale"], abs=1e-4)
+
+
+def _tool(name: str):
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+
+
+@pytest.fixture(scope="module")
+def video_tool():
+    torch.set_num_threads(2)
+    return _tool("make_video_assets")
+
+
+@pytest.mark.slow
+def test_video_script_recomputes_shipped_frames(video_tool):
+    """One test video from pixels: ResNet-152 → shipped basis → 8-bit, against the shipped TFRecord (values near a
+    rounding boundary may land one step away: the basis is stored float16, the build ran other batch sizes)."""
+    meta = json.loads(asset_path("video/mmnist_meta.json").read_text())
+    rec = read_frame_records(asset_path("video/mmnist_test.tfrecord"), {"rgb": 1024})[0]
+    video = video_from_id(rec.id, MovingMNISTConfig.from_dict(meta["generator"]))
+    pca = FramePCA.load(asset_path("video/frame_pca.npz"))
+    raw = video_tool.features(video_tool.resnet152_resmem(), video_tool.to_input(video.frames), desc="recompute")
+    q = quantize(pca.transform(raw)).astype(int)
+    shipped = rec.features["rgb"].astype(int)
+    assert q.shape == shipped.shape
+    gap = np.abs(q - shipped)
+    assert gap.max() <= 1 and (gap == 0).mean() > 0.9, f"max {gap.max()}, exact {(gap == 0).mean():.3f}"
+
+
+@pytest.mark.slow
+def test_caption_script_recomputes_shipped_frames(video_tool):
+    """One caption test video from pixels: un-pooled ResNet-152 → shipped basis, against the shipped float16."""
+    with np.load(asset_path("captions/mmnist_captions.npz")) as z:
+        cmeta = json.loads(str(z["meta"]))
+        i = int(np.flatnonzero(z["split"] == "test")[0])
+        vid, n, shipped = str(z["ids"][i]), int(z["lengths"][i]), z["feats"][i].astype(np.float32)
+    video = video_from_id(vid, MovingMNISTConfig.from_dict(cmeta["generator"]))
+    assert len(video.frames) == n
+    net = video_tool.resnet152_resmem()
+    net.avgpool = torch.nn.Identity()
+    raw = video_tool.features(net, video_tool.to_input(video.frames), desc="recompute")
+    got = FramePCA.load(asset_path("captions/frame_pca.npz")).transform(raw)
+    np.testing.assert_allclose(got, shipped[:n], atol=2e-2, rtol=2e-3)  # float16 storage of features and basis
+    assert not shipped[n:].any()  # padding past the video's end

@@ -92,3 +92,14 @@ def test_bad_inputs_are_clear_errors():
         model(b | {"mask": torch.zeros(2, 3, dtype=torch.bool)})
     with pytest.raises(ValueError, match="pooling must be one of"):
         AttentionLSTMConfig(pooling="max")
+
+
+@pytest.mark.parametrize("prior_init, expected", [(True, 1 / 3862), (False, 0.5)])
+def test_untrained_scores_start_at_the_class_prior(prior_init, expected):
+    """3,862 sigmoid outputs at p ≈ 0.5 cost ≈ 2,600 a video before anything is learnt; prior init starts at 1/C."""
+    torch.manual_seed(0)
+    cfg = AttentionLSTMConfig.quick(features={"rgb": 1024, "audio": 128}, num_classes=3862, prior_init=prior_init)
+    model = AttentionLSTM(cfg).eval()
+    with torch.no_grad():
+        p = torch.sigmoid(model(_batch([5, 3], feats={"rgb": 1024, "audio": 128})))
+    assert expected / 1.5 < p.mean().item() < expected * 1.5

@@ -109,7 +109,7 @@ def test_builder_writes_the_committed_notebooks_cells(builder, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     (built,) = tmp_path.glob("*.ipynb")
     committed = ROOT / "notebooks" / built.name
-    cells = lambda p: [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in nbformat.read(p, 4).cells]  # noqa: E731
+    cells = lambda p: [(c.id, c.cell_type, c.source, c.metadata.get("tags", [])) for c in nbformat.read(p, 4).cells]  # noqa: E731
     want, got = cells(committed), cells(built)
     diff = next((i for i, (a, b) in enumerate(zip(want, got, strict=False)) if a != b), min(len(want), len(got)))
     assert got == want, (f"{builder.name} and notebooks/{built.name} differ from cell {diff} on: rebuild with "

@@ -315,7 +315,7 @@ else:
     a, r = R.extract_features(model, paths, batch_size=batch_size)
     X, y = torch.from_numpy(np.concatenate([a, r], 1)), torch.from_numpy(human)
     is_val = rng.permutation(len(y)) < max(2, len(y) // 5)
-    head_model = R.load_pretrained().head  # fine-tune the published head
+    head_model = R.load_pretrained().head.requires_grad_(True)  # fine-tune the published head (loaded frozen)
 print(f"train {int((~is_val).sum())} / validation {int(is_val.sum())} images")
 ''')
 

@@ -312,7 +312,7 @@ PNG files go to `output_dir/att_maps/`.
 
 code('''
 if task in ("both", "regression"):
-    show = [0, 18, 40, len(test_idx) - 1]
+    show = [k for k in (0, 18, 40) if k < len(test_idx) - 1] + [len(test_idx) - 1]  # fewer on a small test set
     fig = attention_steps([pil(int(test_idx[k])) for k in show], alpha_reg[show], grid,
                           titles=[f"pred {pred_reg[k]:.3f}" for k in show])
     plt.show()

@@ -44,7 +44,8 @@ import numpy as np
 import torch
 
 import labkit
-from labkit.data.captions import CaptionDataset, Vocabulary, load_mmnist_captions, load_msvd, mmnist_config, pad_features
+from labkit.data.captions import (CaptionDataset, Vocabulary, load_mmnist_captions, load_msvd, mmnist_config,
+                                  pad_features, tokenize)
 from labkit.course.exercises import check_function
 from labkit.data.moving_mnist import video_from_id
 from labkit.metrics.captioning import clipped_ngram_matches, score, score_systems
@@ -84,7 +85,8 @@ if data_root is None:
 else:
     data, cfg_mm = load_msvd(data_root), None
 print({k: f"{len(v)} videos" for k, v in data.items()})
-vid = next(i for i in data["train"].ids if len(set(data["train"].captions[i][0].split()) & set("0123456789")) == 2)
+vid = next((i for i in data["train"].ids if len(set(data["train"].captions[i][0].split()) & set("0123456789")) == 2),
+           data["train"].ids[0])  # a two-digit video when there is one (Moving MNIST)
 print("classification target (digits):", video_from_id(vid, cfg_mm).digits if data_root is None else "n/a")
 for c in data["train"].captions[vid]:
     print("caption:", c)
@@ -110,7 +112,8 @@ code('''
 vocab = Vocabulary.build([c for cs in data["train"].captions.values() for c in cs], min_count=2)
 example = data["train"].captions[vid][0]
 ids = vocab.encode(example)
-assert vocab.decode(ids) == example, "vocabulary round trip failed"
+expected = " ".join(w if w in vocab.stoi else "<unk>" for w in tokenize(example))  # lower case, no punctuation
+assert vocab.decode(ids) == expected, "vocabulary round trip failed"
 print(len(vocab), "words;", ids)
 print(vocab.itos[:24])
 ''')
@@ -180,8 +183,8 @@ md("""
 
 Each step feeds the *true* previous word and asks for the next one (cross-entropy over the non-pad positions);
 `labkit.train.fit` runs the loop. After every epoch we caption the validation videos greedily and compute BLEU-4 —
-with `tokenize=False`, the pure-Python path, because our generated captions need no tokenising and the PTB
-tokenizer is a Java start each time.
+with `tokenize=False`, the pure-Python path (the PTB tokenizer is a Java start each time): our generated captions
+are already tokenised, and the references go through the same `tokenize` (lower case, no punctuation) first.
 """)
 
 code('''
@@ -196,7 +199,7 @@ def decode_all(m, feats, mask, ids, width):
 
 def evaluate(m):
     cands, _, _ = decode_all(m, val_f, val_m, data["val"].ids, 1)
-    refs = {i: data["val"].captions[i] for i in data["val"].ids}
+    refs = {i: [" ".join(tokenize(c)) for c in data["val"].captions[i]] for i in data["val"].ids}  # as we decode
     return {"val_bleu4": score(refs, cands, tokenize=False, metrics=("BLEU-4",))["BLEU-4"]}
 ''')
 
@@ -207,7 +210,7 @@ for e in history.epochs:
     print(f"epoch {e['epoch']}: loss {e['loss']:.3f}  val BLEU-4 {e['val_bleu4']:.3f}")
 fig = history.plot(keys=("loss", "val_bleu4"))
 plt.show()
-assert history.epochs[-1]["loss"] < 0.7 * history.epochs[0]["loss"], "training loss did not fall"
+assert len(history.epochs) < 2 or history.epochs[-1]["loss"] < 0.7 * history.epochs[0]["loss"], "training loss did not fall"
 ''')
 
 md("""
@@ -301,9 +304,11 @@ with the most common training caption: a model that has learnt anything must bea
 """)
 
 code('''
+from collections import Counter
+
 refs = {i: data["test"].captions[i] for i in data["test"].ids}
-common = max(set(c for cs in data["train"].captions.values() for c in cs),
-             key=lambda c: (sum(c in cs for cs in data["train"].captions.values()), c))
+videos_saying = Counter(c for cs in data["train"].captions.values() for c in set(cs))  # caption → #videos
+common = max(videos_saying, key=lambda c: (videos_saying[c], c))
 table = score_systems(refs, {"greedy": greedy, f"beam {beam_width}": beam, "constant caption": {i: common for i in refs}})
 print(f"{'':18}" + "".join(f"{m:>9}" for m in table["greedy"]))
 for name, row in table.items():

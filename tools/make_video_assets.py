@@ -8,11 +8,11 @@ through the same pipeline (decode → 1 frame/s → features → TFRecord).
 Decisions (see the notebook's "data" section):
 * Backbone: the ResNet-152 inside the ``resmem`` package (ImageNet conv weights, BatchNorm re-fitted to
   un-normalised [0, 1] input), global-average-pooled 2048-d, at 64×64 input (the Moving MNIST canvas; clips
-  are resized to 64×64 too so both go through one pipeline). Built here from the weights file with
-  ``weights_only=True``; switch to ``labkit.models.backbones.resnet152`` once that module is on main.
+  are resized to 64×64 too so both go through one pipeline), through ``labkit.models.backbones.resnet152``.
 * PCA 2048 → 1024 with whitening, as YouTube-8M does (``(x − μ) V / sqrt(λ + 1e-4)``), fitted on the
-  *training* videos' frames only and shipped as ``frame_pca.npz`` (your clips are projected with it, never
-  with a refit basis, so they live in the space the notebook's model was trained in) (2,877 frames ≥ 1,024, so all components exist). We tried a single global
+  *training* videos' frames only (2,877 frames ≥ 1,024, so all components exist) and shipped as
+  ``frame_pca.npz``: your clips are projected with it, never with a refitted basis, so they land in the space
+  the notebook's model was trained in. We tried a single global
   scale instead (fearing that whitening ~1,000 weak directions up to unit variance would drown the signal):
   a linear probe on per-video means scored held-out GAP 0.43 with it vs 0.59 whitened, so we kept YouTube-8M's
   choice. About 5% of whitened values fall outside [-2, 2] and are clipped by the quantiser, as in YouTube-8M.

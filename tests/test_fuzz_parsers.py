@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from labkit.caffe.readers import CaffeFormatError, parse_prototxt_text, read_caffemodel, read_mean_binaryproto
 from labkit.caffe.writer import write_caffemodel, write_mean_binaryproto
 from labkit.course.params import Param, ParameterError, parse_cli_value, read_params
+from labkit.data.frame_pca import FramePCA, FramePCAError
 from labkit.data.lamem import LaMemFormatError, read_split
 from labkit.data.memcat import MemCatFormatError, load_memcat
 from labkit.data.mnist import IDXFormatError, read_idx
@@ -99,6 +100,11 @@ def _valid_idx() -> bytes:
     return struct.pack(">BBBB", 0, 0, 8, 3) + struct.pack(">III", 2, 3, 3) + bytes(range(18))
 
 
+def _valid_pca() -> bytes:
+    x = np.random.default_rng(0).normal(size=(8, 6))
+    return FramePCA(3).fit(x).save(TMP / "seed_pca.npz").read_bytes()
+
+
 PROTOTXT = 'name: "n"\ninput: "data"\ninput_dim: 1\ninput_dim: 1\ninput_dim: 4\ninput_dim: 4\n' \
            'layer { name: "c" type: "Convolution" bottom: "data" top: "c" convolution_param { num_output: 2 kernel_size: 3 } }\n'
 
@@ -125,6 +131,12 @@ def test_prototxt_parser(text):
 @given(st.one_of(st.binary(max_size=512), mutated(_valid_tfrecord())))
 def test_tfrecord_reader(data):
     _either(lambda p: list(read_frame_records(p)), TFRecordFormatError, _file("f.tfrecord", data))
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=512), mutated(_valid_pca())))
+def test_frame_pca_basis_reader(data):
+    _either(FramePCA.load, FramePCAError, _file("f_pca.npz", data))
 
 
 @FUZZ

@@ -12,7 +12,6 @@ which keeps their relative sizes (notebook 06's caption features).
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -72,15 +71,15 @@ class FramePCA:
                 if lacking:
                     raise FramePCAError(f"{path}: PCA basis has no field {', '.join(map(repr, lacking))}")
                 fields = {k: z[k] for k in FIELDS}
-        except (OSError, ValueError, zipfile.BadZipFile) as e:
-            if isinstance(e, FramePCAError):
-                raise
-            raise FramePCAError(f"{path}: not a readable .npz PCA basis ({e})") from None
-        comp = fields["components"]
-        if comp.ndim != 2 or fields["mean"].shape != (comp.shape[1],) or fields["scale"].shape != (comp.shape[0],):
-            raise FramePCAError(f"{path}: shapes disagree: mean {fields['mean'].shape}, components {comp.shape}, "
-                                f"scale {fields['scale'].shape}")
-        pca = cls(comp.shape[0], bool(fields["whiten"]))
-        pca.mean, pca.components, pca.scale = (fields[k].astype(np.float64) for k in ("mean", "components", "scale"))
-        pca.explained = float(fields["explained"])
+            comp = fields["components"]
+            if comp.ndim != 2 or fields["mean"].shape != (comp.shape[1],) or fields["scale"].shape != (comp.shape[0],):
+                raise FramePCAError(f"{path}: shapes disagree: mean {fields['mean'].shape}, components {comp.shape}, "
+                                    f"scale {fields['scale'].shape}")
+            pca = cls(comp.shape[0], bool(fields["whiten"].item()))
+            pca.mean, pca.components, pca.scale = (fields[k].astype(np.float64) for k in ("mean", "components", "scale"))
+            pca.explained = float(fields["explained"].item())
+        except FramePCAError:
+            raise
+        except Exception as e:  # zip, zlib, npy header and dtype errors of a damaged file, all the same to a user
+            raise FramePCAError(f"{path}: not a readable .npz PCA basis ({type(e).__name__}: {e})") from e
         return pca

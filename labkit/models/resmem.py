@@ -165,8 +165,8 @@ def predict(
     (N, 3, 227, 227) tensor): batched, under ``torch.inference_mode``, NHWC on CPU, progress bar."""
     was_training = model.training
     model.eval()
-    if channels_last:
-        model.to(memory_format=torch.channels_last)
+    # Weights and input in one layout: a channels-last weight would turn an "NCHW" run into NHWC anyway.
+    model.to(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
     try:
         out = batched_forward(model, images, PREPROCESS, batch_size, progress, "ResMem", channels_last)
     finally:

@@ -147,6 +147,23 @@ def test_bad_mean_file(tmp_path):
         read_mean_binaryproto(p)
 
 
+def test_blob_with_an_empty_shape_is_a_scalar(tmp_path):
+    """``shape {}`` declares a scalar (1 value, as Caffe counts it): with no data it is an error, not a crash;
+    found by the fuzzer (b':\x00', an empty BlobShape)."""
+    from labkit.caffe import schema
+
+    p = tmp_path / "mean.binaryproto"
+    blob = schema.BlobProto()
+    blob.shape.SetInParent()
+    p.write_bytes(blob.SerializeToString())
+    with pytest.raises(CaffeFormatError, match=r"holds 0 values but declares shape \(\) \(1 values\)"):
+        read_mean_binaryproto(p)
+    blob.data.append(3.0)
+    p.write_bytes(blob.SerializeToString())
+    with pytest.raises(CaffeFormatError, match=r"must be \(1, C, H, W\) or \(C, H, W\), got shape \(\)"):
+        read_mean_binaryproto(p)
+
+
 def test_missing_file_is_file_not_found(tmp_path, proto):
     with pytest.raises(FileNotFoundError):
         load_caffe_model(proto, tmp_path / "nope.caffemodel")

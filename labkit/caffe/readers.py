@@ -7,6 +7,7 @@ naming the file (and the line or layer) so that the fix is obvious.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def blob_to_array(blob, where: str) -> np.ndarray:
         data = np.array(blob.data, dtype=np.float32)
     else:
         data = np.array(blob.double_data, dtype=np.float64).astype(np.float32)
-    n = int(np.prod(shape)) if shape else 0
+    n = math.prod(shape)  # exact (no int64 overflow); an empty shape is a scalar: 1 value, as in Caffe
     if data.size != n:
         raise CaffeFormatError(
             f"{where}: blob holds {data.size} values but declares shape {shape} ({n} values); "

@@ -46,11 +46,20 @@ def _lamem_folder(root: Path, binary: bool) -> Path:
 
 
 def test_03_amnet_on_a_lamem_folder_with_0_1_labels(tmp_path):
+    """The seed's rumor study: 0/1 split files, regression on them, thresholded at 0.5."""
     m = _run("03_amnet.ipynb", tmp_path, data_root=str(_lamem_folder(tmp_path / "rumor", binary=True)),
              epochs=2, batch_size=4, run_sweep=False)
     assert 0 <= m["accuracy"] <= 1 and 0 <= m["auc"] <= 1 and -1 <= m["rho"] <= 1
     assert len(m["predictions"]) == 6 and m["report"]["0"]["support"] + m["report"]["1"]["support"] == 6
     assert all(v == "passed" for k, v in m.items() if k.startswith("exercise/"))
+
+
+def test_03_amnet_on_a_lamem_folder_with_memorability_scores(tmp_path):
+    """AMNet's own task: LaMem scores in [0, 1], regression only (the 0/1 study needs 0/1 labels)."""
+    m = _run("03_amnet.ipynb", tmp_path, data_root=str(_lamem_folder(tmp_path / "lamem", binary=False)),
+             task="regression", epochs=2, batch_size=4, run_sweep=False)
+    assert -1 <= m["rho"] <= 1 and m["mse"] >= 0 and len(m["predictions_memorability"]) == 6
+    assert "accuracy" not in m
 
 
 def _yt8m_folder(root: Path) -> Path:

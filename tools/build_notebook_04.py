@@ -84,9 +84,9 @@ print(f"{dataset}: {len(train_set)} training and {len(test_set)} held-out images
 ''')
 
 code('''
-show = np.array([np.flatnonzero(train_y == c)[0] for c in np.unique(train_y)[:6]])  # six different digits
+show = np.array([np.flatnonzero(train_y == c)[0] for c in np.unique(train_y)[:6]])  # up to six different digits
 variants = {v: mnist.make_variant(train_x[show], v, seed=seed) for v in ("mnist", "translated", "cluttered")}
-fig, axes = plt.subplots(3, 6, figsize=(8, 4.2))
+fig, axes = plt.subplots(3, len(show), figsize=(8 * len(show) / 6, 4.2), squeeze=False)
 for row, (name, imgs) in zip(axes, variants.items(), strict=True):
     for ax, img, y in zip(row, imgs, train_y[show], strict=True):
         ax.imshow(img, cmap="gray")

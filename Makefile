@@ -12,9 +12,11 @@ course: setup
 	$(BIN)/labkit run --all
 
 # Two pytest workers: most notebooks and tests run one thread each, so two share the 2 cores well.
+# Headless (no live widgets) and a per-cell time limit, so a stalled kernel fails a test instead of hanging CI.
 test: setup
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests
-	$(BIN)/python -m pytest -q -n 2 --dist loadscope --nbval-lax --nbval-current-env notebooks
+	LABKIT_HEADLESS=1 LABKIT_CELL_TIMEOUT=900 $(BIN)/python -m pytest -q -n 2 --dist loadfile tests
+	LABKIT_HEADLESS=1 $(BIN)/python -m pytest -q -n 2 --dist loadscope --nbval-lax --nbval-current-env \
+		--nbval-cell-timeout 900 notebooks
 
 # The course website: the committed (executed) notebooks, the labkit API and the guides, into site/.
 site: setup

@@ -6,7 +6,7 @@ The names below are what every notebook reaches for; the rest lives in the sub-p
 """
 
 from labkit.core.assets import AssetError, asset_path, data_dir
-from labkit.core.env import device, seed_everything, set_threads
+from labkit.core.env import device, headless, seed_everything, set_threads
 from labkit.core.record import record, recorded
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "asset_path",
     "data_dir",
     "device",
+    "headless",
     "record",
     "recorded",
     "seed_everything",

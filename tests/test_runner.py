@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 FIX = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,3 +61,21 @@ def test_params_and_list_commands(tmp_path):
     assert r.returncode == 0 and r.stdout.splitlines()[0].startswith("00_start_here")
     r = labkit("run", "99_nothing", cwd=tmp_path)
     assert r.returncode == 2 and "no notebook '99_nothing'" in r.stderr
+
+
+def test_headless_flag_and_cell_timeout_setting(monkeypatch):
+    """Headless runs leave out live widgets (they can stall nbclient); a bad cell-timeout setting is named."""
+    from labkit.core.env import headless
+    from labkit.course.runner import _cell_timeout
+
+    monkeypatch.setenv("LABKIT_HEADLESS", "1")
+    assert headless()
+    monkeypatch.setenv("LABKIT_HEADLESS", "0")
+    assert not headless()
+    monkeypatch.delenv("LABKIT_CELL_TIMEOUT", raising=False)
+    assert _cell_timeout() is None
+    monkeypatch.setenv("LABKIT_CELL_TIMEOUT", "900")
+    assert _cell_timeout() == 900
+    monkeypatch.setenv("LABKIT_CELL_TIMEOUT", "ten")
+    with pytest.raises(ValueError, match="LABKIT_CELL_TIMEOUT must be a whole number of seconds"):
+        _cell_timeout()

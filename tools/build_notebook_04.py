@@ -376,7 +376,7 @@ display(HTML(html))
 md("""
 ## 7 · Explore the retina yourself
 
-Move the glimpse and change the number of scales and the patch size. The first figure is a fixed view; in a live kernel the sliders below it redraw a second one. Run headless (CI, `labkit run`) the sliders are inert and nothing breaks.
+Move the glimpse and change the number of scales and the patch size. The first figure is a fixed view; in a live kernel the sliders below it redraw a second one. Run headless (`labkit run`, CI) the sliders are left out: nobody could move them.
 """)
 
 code('''
@@ -384,11 +384,14 @@ def explore(x: float = 0.0, y: float = 0.0, scales: int = 3, patch: int = 6, ind
     retina_figure(test_set[index][0], (x, y), Retina(patch, scales, 2), title=f"test digit {index}")
     plt.show()
 explore(0.3, -0.2, scales=3, patch=6)  # a static view, for readers of the executed notebook
-try:
-    from ipywidgets import interact
-    interact(explore, x=(-1.0, 1.0, 0.05), y=(-1.0, 1.0, 0.05), scales=(1, 4), patch=(2, 12), index=(0, 50))
-except ImportError:  # widgets are optional
-    print("ipywidgets is not installed: call explore(x, y, scales, patch, index) by hand")
+if labkit.headless():  # labkit run / CI: no one to move a slider, and widgets can stall a headless client
+    print("headless run: no sliders; in a live kernel they appear here (or call explore(x, y, scales, patch, index))")
+else:
+    try:
+        from ipywidgets import interact
+        interact(explore, x=(-1.0, 1.0, 0.05), y=(-1.0, 1.0, 0.05), scales=(1, 4), patch=(2, 12), index=(0, 50))
+    except ImportError:  # widgets are optional
+        print("ipywidgets is not installed: call explore(x, y, scales, patch, index) by hand")
 ''')
 
 md("""

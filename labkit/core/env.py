@@ -56,3 +56,15 @@ def set_threads(n: int | None = None) -> int:
         raise ValueError(f"thread count must be a positive int, got {n!r}")
     torch.set_num_threads(n)
     return n
+
+
+HEADLESS_ENV = "LABKIT_HEADLESS"
+
+
+def headless() -> bool:
+    """True inside ``labkit run`` / sweeps / ``make test`` (they set ``LABKIT_HEADLESS=1`` for the kernel).
+
+    Notebooks skip live widgets then: nobody is there to move a slider, and widget messages can stall a
+    headless Jupyter client indefinitely (jupyter/nbclient#312), which in CI means a hung job.
+    """
+    return os.environ.get(HEADLESS_ENV) == "1"

@@ -18,6 +18,7 @@ import nbformat
 import papermill as pm
 from papermill.exceptions import PapermillExecutionError
 
+from labkit.core.env import HEADLESS_ENV
 from labkit.core.record import ENV_VAR
 from labkit.course.params import ParameterError, read_params, validate
 
@@ -37,6 +38,17 @@ class RunResult:
     seconds: float = 0.0
 
 
+def _cell_timeout() -> int | None:
+    """Seconds one cell may run (``LABKIT_CELL_TIMEOUT``; unset: no limit). CI sets it so that a stalled kernel
+    fails the run with the cell's name instead of hanging the whole job."""
+    raw = os.environ.get("LABKIT_CELL_TIMEOUT")
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"LABKIT_CELL_TIMEOUT must be a whole number of seconds >= 1, got {raw!r}")
+    return int(raw)
+
+
 @contextmanager
 def current_env_kernel():
     """A kernelspec that starts *this* interpreter, so no ``ipykernel install --user`` is needed."""
@@ -48,7 +60,7 @@ def current_env_kernel():
             "display_name": f"Python ({Path(sys.prefix).name})",
             "language": "python",
             # Figures must render into the notebook even when the caller exported MPLBACKEND=Agg.
-            "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+            "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline", HEADLESS_ENV: "1"},
         }))
         old = os.environ.get("JUPYTER_PATH")
         os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [tmp, old]))
@@ -140,6 +152,7 @@ def run_notebook(
             pm.execute_notebook(
                 str(notebook), str(output), parameters=values, kernel_name=kernel,
                 progress_bar=progress, log_output=True, cwd=str(notebook.parent),
+                execution_timeout=_cell_timeout(),
             )
         except PapermillExecutionError as e:
             raise NotebookFailed(

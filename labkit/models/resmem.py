@@ -22,7 +22,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchvision.models import ResNet
 
 from labkit.data.images import ImageLike
 from labkit.models.backbones import (
@@ -100,7 +99,7 @@ class RegressionHead(nn.Module):
 class ResMem(nn.Module):
     """AlexNet branch + frozen ResNet-152 logits → regression head. Input (B, 3, 227, 227) in [0, 1]."""
 
-    def __init__(self, backbone: ResNet | None = None) -> None:
+    def __init__(self, backbone: nn.Module | None = None) -> None:
         super().__init__()
         self.branch = AlexNetBranch()
         self.backbone = backbone if backbone is not None else resnet152(weights=None)

@@ -15,7 +15,8 @@ Its trained weights ship inside the `resmem` wheel, so everything here runs offl
 3. run the sanity check from notebook 01 (does each branch's prediction spread look like memorability?);
 4. see where the network looks (Grad-CAM on both branches);
 5. fine-tune the regression head on cached frozen features with `labkit.train.fit`, watching Spearman ρ per epoch;
-6. measure why batched inference beats the package's one-image-at-a-time usage;
+6. measure what batched inference gains over the package's one-image-at-a-time usage, and what bfloat16 adds
+   (about twice the speed, for a score change of a few 1e-3);
 7. reuse the ResNet-152 as `labkit.models.backbones` (notebooks 03, 05, 06 do).
 
 Three **exercises** (§3, §4, §5) ask you to write a piece yourself — the head's ablated input, ResMem's
@@ -505,7 +506,10 @@ md("""
 ## Exercises
 
 The three exercises above are checked in place (§3, §4, §5). More to try: occlusion maps vs Grad-CAM; fine-tune with SGD at the package's
-learning rate (1e-5); train a head on the ResNet branch only and compare its spread with the full head's.
+learning rate (1e-5); train a head on the ResNet branch only and compare its spread with the full head's;
+run `layer1` in bfloat16 too (`fast = for_inference(model, "fp32")`, then
+`to_bfloat16(fast.backbone, ("layer1", "layer2", "layer3", "layer4"))`, both in `labkit.models.inference`) and
+measure how speed and score error move.
 
 ## References
 - C. D. Needell, W. A. Bainbridge, *Embracing New Techniques in Deep Learning for Estimating Image

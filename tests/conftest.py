@@ -16,6 +16,17 @@ settings.register_profile("fuzz", max_examples=1500, deadline=5000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(scope="module")
+def resmem_model():
+    """The published ResMem (``load_pretrained``, eval mode, frozen), loaded once per test module (~3 s)."""
+    import torch
+
+    from labkit.models import resmem
+
+    torch.set_num_threads(2)
+    return resmem.load_pretrained()
+
+
 @pytest.fixture
 def exercise_status(capsys):
     """Reads what the last ``check_function`` printed: "passed", "wrong" or "unsolved"."""

@@ -8,12 +8,10 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 from labkit import asset_path
 from labkit.data.images import bundled_images
-from labkit.models import resmem as R
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,26 +50,20 @@ def test_files_cover_the_bundled_set_in_order():
         assert list(z["names"]) == [im.name for im in ims]
 
 
-@pytest.fixture(scope="module")
-def model():
-    torch.set_num_threads(2)
-    return R.load_pretrained()
-
-
-def test_head_on_cached_features_gives_the_cached_pseudo_labels(model):
+def test_head_on_cached_features_gives_the_cached_pseudo_labels(resmem_model):
     scores = np.array([float(r["resmem_pseudo_label"]) for r in _rows()], dtype=np.float32)
     with np.load(asset_path("resmem/features.npz")) as z:
         feats = torch.from_numpy(np.concatenate([z["alex"], z["resnet"]], 1).astype(np.float32))
     with torch.inference_mode():
-        from_cache = model.head(feats).numpy()
+        from_cache = resmem_model.head(feats).numpy()
     assert np.abs(from_cache - scores).max() < 5e-3  # float16 storage of the features, nothing more
 
 
-def test_script_recomputes_shipped_rows(model):
+def test_script_recomputes_shipped_rows(resmem_model):
     script = _script()
     ims = bundled_images()
     pick = [0, 7, len(ims) - 1]  # a full photo, a crop, the last crop
-    scores, alex, res = script.compute(model, [ims[i] for i in pick], batch_size=3, progress=False)
+    scores, alex, res = script.compute(resmem_model, [ims[i] for i in pick], batch_size=3, progress=False)
     rows = _rows()
     np.testing.assert_allclose(scores, [float(rows[i]["resmem_pseudo_label"]) for i in pick], atol=2e-6)
     with np.load(asset_path("resmem/features.npz")) as z:

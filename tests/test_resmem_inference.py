@@ -87,38 +87,32 @@ def test_bf16_is_native_answers_for_devices_without_it():
 
 
 @pytest.fixture(scope="module")
-def model() -> R.ResMem:
-    torch.set_num_threads(2)
-    return R.load_pretrained()
-
-
-@pytest.fixture(scope="module")
 def photos() -> list:
     """Twelve different scenes (whole photos, not crops of one another), so a ranking means something."""
     return [b.load() for b in bundled_images(crops=False)[:12]]
 
 
-def test_for_inference_shares_branch_and_head_and_leaves_the_model_alone(model):
-    fast = I.for_inference(model, "fp32")
-    assert fast.head is model.head and fast.branch is model.branch
-    assert fast.backbone is not model.backbone
-    assert any(isinstance(m, nn.BatchNorm2d) for m in model.backbone.modules())
+def test_for_inference_shares_branch_and_head_and_leaves_the_model_alone(resmem_model):
+    fast = I.for_inference(resmem_model, "fp32")
+    assert fast.head is resmem_model.head and fast.branch is resmem_model.branch
+    assert fast.backbone is not resmem_model.backbone
+    assert any(isinstance(m, nn.BatchNorm2d) for m in resmem_model.backbone.modules())
     assert not fast.training and not any(p.requires_grad for p in fast.backbone.parameters())
 
 
-def test_folded_float32_model_still_equals_the_published_one(model, photos):
-    ref = R.predict(model, photos[:4], batch_size=4, progress=False)
-    got = R.predict(I.for_inference(model, "fp32"), photos[:4], batch_size=4, progress=False)
+def test_folded_float32_model_still_equals_the_published_one(resmem_model, photos):
+    ref = R.predict(resmem_model, photos[:4], batch_size=4, progress=False)
+    got = R.predict(I.for_inference(resmem_model, "fp32"), photos[:4], batch_size=4, progress=False)
     np.testing.assert_allclose(got, ref, rtol=0, atol=3e-6)
 
 
 @pytest.mark.slow
-def test_bf16_scores_stay_close_to_float32_and_keep_the_ranking(model, photos):
+def test_bf16_scores_stay_close_to_float32_and_keep_the_ranking(resmem_model, photos):
     assert len(photos) == 12
-    ref = R.predict(model, photos, batch_size=6, progress=False)
+    ref = R.predict(resmem_model, photos, batch_size=6, progress=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # emulated (slow) on CPUs without bf16: still correct
-        fast = I.for_inference(model, "bf16")
+        fast = I.for_inference(resmem_model, "bf16")
     got = R.predict(fast, photos, batch_size=6, progress=False)
     assert got.dtype == np.float32 and got.shape == ref.shape
     err = np.abs(got - ref)
@@ -127,14 +121,14 @@ def test_bf16_scores_stay_close_to_float32_and_keep_the_ranking(model, photos):
     assert spearmanr(got, ref)[0] > 0.99
 
 
-def test_for_inference_bad_arguments_are_clear_errors(model):
+def test_for_inference_bad_arguments_are_clear_errors(resmem_model):
     with pytest.raises(ValueError, match="precision must be one of"):
-        I.for_inference(model, "fp16")
+        I.for_inference(resmem_model, "fp16")
     with pytest.raises(TypeError, match="labkit ResMem"):
-        I.for_inference(model.backbone)
+        I.for_inference(resmem_model.backbone)
 
 
-def test_for_inference_warns_where_bfloat16_would_be_emulated(model, monkeypatch):
+def test_for_inference_warns_where_bfloat16_would_be_emulated(resmem_model, monkeypatch):
     monkeypatch.setattr(I, "bf16_is_native", lambda device="cpu": False)
     with pytest.warns(RuntimeWarning, match="no bfloat16 multiply-add instructions"):
-        I.for_inference(model, "bf16")
+        I.for_inference(resmem_model, "bf16")

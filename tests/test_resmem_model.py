@@ -14,18 +14,12 @@ from labkit.models import resmem as R
 
 
 @pytest.fixture(scope="module")
-def model() -> R.ResMem:
-    torch.set_num_threads(2)
-    return R.load_pretrained()
-
-
-@pytest.fixture(scope="module")
 def photos() -> list:
     names = {"chelsea", "coffee_s0.60_r1c1", "moon"}
     return [b.load() for b in bundled_images() if b.name in names]
 
 
-def test_outputs_equal_the_package_model(model, photos):
+def test_outputs_equal_the_package_model(resmem_model, photos):
     import resmem
 
     with warnings.catch_warnings():
@@ -35,33 +29,33 @@ def test_outputs_equal_the_package_model(model, photos):
     with torch.inference_mode():
         expected = ref(x).squeeze(1).numpy()
     del ref
-    ours = R.predict(model, photos, batch_size=2, progress=False)
+    ours = R.predict(resmem_model, photos, batch_size=2, progress=False)
     assert ours.shape == (3,)
     np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-6)
     assert np.ptp(expected) > 1e-3  # the images really differ: equality is not between constants
 
 
 @pytest.mark.slow
-def test_head_on_extracted_features_reproduces_predict(model, photos):
+def test_head_on_extracted_features_reproduces_predict(resmem_model, photos):
     x = R.PREPROCESS.batch(photos)
-    alex, res = R.extract_features(model, x, progress=False)
+    alex, res = R.extract_features(resmem_model, x, progress=False)
     assert alex.shape == (3, 9216) and res.shape == (3, 1000)
     with torch.inference_mode():
-        scores = model.head(torch.cat([torch.from_numpy(alex), torch.from_numpy(res)], 1)).numpy()
-    np.testing.assert_allclose(scores, R.predict(model, x, progress=False), atol=1e-6)
+        scores = resmem_model.head(torch.cat([torch.from_numpy(alex), torch.from_numpy(res)], 1)).numpy()
+    np.testing.assert_allclose(scores, R.predict(resmem_model, x, progress=False), atol=1e-6)
 
 
-def test_predict_restores_mode_and_backbone_stays_in_eval(model, photos):
-    model.train()
-    assert model.head.training and not model.backbone.training  # BN statistics are part of the model
-    R.predict(model, photos[:1], progress=False)
-    assert model.training
-    model.eval()
+def test_predict_restores_mode_and_backbone_stays_in_eval(resmem_model, photos):
+    resmem_model.train()
+    assert resmem_model.head.training and not resmem_model.backbone.training  # BN statistics are part of the model
+    R.predict(resmem_model, photos[:1], progress=False)
+    assert resmem_model.training
+    resmem_model.eval()
 
 
-def test_wrong_input_size_is_a_clear_error(model):
+def test_wrong_input_size_is_a_clear_error(resmem_model):
     with pytest.raises(ValueError, match="227"):
-        model(torch.zeros(1, 3, 224, 224))
+        resmem_model(torch.zeros(1, 3, 224, 224))
 
 
 def test_every_package_key_maps_onto_our_module():

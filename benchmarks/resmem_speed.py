@@ -84,15 +84,13 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     variants[f"labkit predict, BN folded (batch {bs}, NHWC)"] = lambda: ours.predict(
         folded, images, batch_size=bs, progress=False
     )
-    if args.no_bf16:
-        pass
-    elif bf16_is_native():
+    if not args.no_bf16 and bf16_is_native():
         fast = for_inference(model, "bf16")
         ours.predict(fast, images[:2], batch_size=2, progress=False)  # warm-up: bf16 kernels are separate
         variants[f"labkit predict, bf16 layer2-4 (batch {bs}, NHWC)"] = lambda: ours.predict(
             fast, images, batch_size=bs, progress=False
         )
-    else:
+    elif not args.no_bf16:
         print("bf16 row left out: this CPU has no bfloat16 instructions (AVX512-BF16/AMX)")
     if args.compile:
         fast = ours.load_pretrained().to(memory_format=torch.channels_last)

@@ -5,7 +5,7 @@ float32 forward already runs close to a CPU's float32 peak. What is left is to d
 or cheaper work per multiply-add:
 
 * :func:`fold_batchnorm` merges every BatchNorm into the convolution before it (``w' = w·γ/σ``,
-  ``b' = (b − μ)·γ/σ + β``). The same function up to float rounding (ResMem scores move by < 1e-6),
+  ``b' = (b − μ)·γ/σ + β``). The same function up to float rounding (ResMem scores move by about 1e-6),
   one pass less over every activation: a few per cent.
 * :func:`to_bfloat16` runs ``layer2``–``layer4`` (92 % of the multiply-adds) in bfloat16. CPUs with
   AVX512-BF16 or AMX, and recent GPUs, do twice the bfloat16 multiply-adds per cycle (oneDNN accumulates
@@ -16,7 +16,7 @@ or cheaper work per multiply-add:
 
 :func:`for_inference` applies both to a :class:`~labkit.models.resmem.ResMem` and returns a new model
 that shares the AlexNet branch and the head (float32, unchanged) with the original; the backbone is a
-converted copy. ``precision="fp32"`` folds only and stays equal to the published model to 1e-6.
+converted copy. ``precision="fp32"`` folds only and stays equal to the published model to about 1e-6.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ class TrainConfig:
 
 @dataclass
 class History:
-    """Per-epoch means of everything the step logged, plus the eval metrics."""
+    """Per-epoch means of everything the step logged, plus the eval metrics (drawn by ``labkit.viz.curves.plot_history``)."""
 
     epochs: list[dict[str, float]] = field(default_factory=list)
 
@@ -84,21 +84,6 @@ class History:
     @property
     def last(self) -> dict[str, float]:
         return self.epochs[-1] if self.epochs else {}
-
-    def plot(self, keys: Sequence[str] | None = None, ax=None):
-        """Learning curves of ``keys`` (default: everything logged) against the epoch."""
-        import matplotlib.pyplot as plt
-
-        keys = list(keys or [k for k in (self.epochs[0] if self.epochs else {}) if k != "epoch"])
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5))
-        xs = self["epoch"]
-        for k in keys:
-            ax.plot(xs[: len(self[k])], self[k], marker="o", label=k)
-        ax.set_xlabel("epoch")
-        ax.legend()
-        ax.grid(alpha=0.3)
-        return ax.figure
 
 
 # --------------------------------------------------------------------------- distributed helpers

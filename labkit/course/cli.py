@@ -1,4 +1,4 @@
-"""The ``labkit`` command: list, params, run, doctor (and sweep / student as they land)."""
+"""The ``labkit`` command: list, params, run, sweep, student, sync, doctor."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from labkit.course.notebooks import course_notebooks, resolve
+from labkit.course.pairing import PairingError, first_difference, sync
 from labkit.course.params import ParameterError, parse_cli_value, read_params, validate
 from labkit.course.runner import NotebookFailed, prepare, run_notebook, strip_run_metadata
 
@@ -62,6 +63,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                            output_path=out_path, flat=args.flat)
         if args.inplace:
             strip_run_metadata(nb)
+            sync([nb])  # inputs are unchanged; keeps the text source level with the executed notebook
         shown = {k: v for k, v in res.metrics.items() if isinstance(v, int | float)}
         print(f"    done in {res.seconds:.0f}s -> {res.output}  metrics: {json.dumps(shown)}", flush=True)
         results.append(res)
@@ -93,6 +95,15 @@ def cmd_student(args: argparse.Namespace) -> int:
     for name, n in counts.items():
         print(f"{name:40s} {n} exercise solution(s) replaced")
     print(f"student notebooks written to {args.out}/ (outputs cleared); run them with `labkit run <path>`")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    notebooks = [resolve(n) for n in args.notebooks] if args.notebooks else course_notebooks()
+    sync(notebooks, quiet=not args.verbose)
+    for nb in notebooks:
+        problem = first_difference(nb)
+        print(f"{nb.stem:34s} {problem or 'in sync with ' + nb.with_suffix('.py').name}")
     return 0
 
 
@@ -138,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("notebooks", nargs="*", help="default: every course notebook")
     p.add_argument("--out", default="student")
     p.set_defaults(func=cmd_student)
+    p = sub.add_parser("sync", help="bring each notebook and its text source (NN_name.py) level after an edit")
+    p.add_argument("notebooks", nargs="*", help="default: every course notebook")
+    p.add_argument("--verbose", action="store_true", help="show what jupytext did")
+    p.set_defaults(func=cmd_sync)
     p = sub.add_parser("doctor", help="check the environment, device and bundled assets")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_doctor)
@@ -148,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ParameterError, FileNotFoundError) as e:
+    except (ParameterError, FileNotFoundError, PairingError) as e:
         print(f"labkit: error: {e}", file=sys.stderr)
         return 2
     except NotebookFailed as e:

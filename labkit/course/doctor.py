@@ -47,11 +47,13 @@ def findings() -> dict[str, Any]:
         from pathlib import Path
 
         weights = Path(next(iter(spec.submodule_search_locations))) / "model.pt"
-    out["resmem_weights"] = str(weights) if weights and weights.exists() else "missing"
+    # Names, not absolute paths: the findings are rendered into committed notebooks (no machine's paths there).
+    out["resmem_weights"] = (f"ok ({weights.name} inside the resmem package, {weights.stat().st_size / 1e6:.0f} MB)"
+                             if weights and weights.exists() else "missing")
     if out["resmem_weights"] == "missing":
         problems.append("ResMem weights (resmem package) missing: notebooks 02, 03, 05 need them")
     out["kernel"] = "ok" if importlib.util.find_spec("ipykernel") else "ipykernel missing"
-    out["java"] = shutil.which("java") or "missing (METEOR in notebook 06 needs Java)"
+    out["java"] = "ok (java on PATH)" if shutil.which("java") else "missing (METEOR in notebook 06 needs Java)"
     try:
         status = asset_status()
         out["assets"] = {k: sum(v == k for v in status.values()) for k in ("ok", "missing", "corrupt")}

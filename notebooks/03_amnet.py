@@ -1,28 +1,23 @@
-"""Write notebooks/03_amnet.ipynb (unexecuted) from the cells below; then `labkit run 03 --inplace` executes it."""
+# %% [markdown]
+# # 03 · AMNet — soft spatial attention over LSTM steps
+#
+# AMNet (Fajtl et al., CVPR 2018) reads a frozen CNN feature map with an LSTM that, at every step, chooses
+# *where to look* with a soft attention map, and regresses memorability from what it saw (LaMem ρ = 0.677).
+# The original training loop no longer runs on modern PyTorch; `labkit.models.amnet` is a rebuild that keeps
+# the original's choices visible, and trains on **cached** frozen features through the course's `fit` loop.
+#
+# **After this notebook you can**
+# 1. say why attention suits memorability, and what AMNet attends over (a 1024-channel layer3 map);
+# 2. write one attention step by hand — AMNet's hidden state gives *one scalar per location* — and check it
+#    against the module;
+# 3. train AMNet on cached features in a minute and read its per-step attention maps;
+# 4. run the seed's downstream binary study (threshold 0.5 → accuracy, AUC, classification report);
+# 5. turn a hand-kept experiment log into one command: `labkit sweep` over `lstm_steps` and `att_off`.
+#
+# Three **exercises** (§3, §4, §6) ask you to write a piece yourself — AMNet's attention step, its attention
+# regulariser, and ROC AUC. Each is checked in place; until you solve it, later cells use `labkit`'s version.
 
-from nbbuild import code, md, write
-
-md("""
-# 03 · AMNet — soft spatial attention over LSTM steps
-
-AMNet (Fajtl et al., CVPR 2018) reads a frozen CNN feature map with an LSTM that, at every step, chooses
-*where to look* with a soft attention map, and regresses memorability from what it saw (LaMem ρ = 0.677).
-The original training loop no longer runs on modern PyTorch; `labkit.models.amnet` is a rebuild that keeps
-the original's choices visible, and trains on **cached** frozen features through the course's `fit` loop.
-
-**After this notebook you can**
-1. say why attention suits memorability, and what AMNet attends over (a 1024-channel layer3 map);
-2. write one attention step by hand — AMNet's hidden state gives *one scalar per location* — and check it
-   against the module;
-3. train AMNet on cached features in a minute and read its per-step attention maps;
-4. run the seed's downstream binary study (threshold 0.5 → accuracy, AUC, classification report);
-5. turn a hand-kept experiment log into one command: `labkit sweep` over `lstm_steps` and `att_off`.
-
-Three **exercises** (§3, §4, §6) ask you to write a piece yourself — AMNet's attention step, its attention
-regulariser, and ROC AUC. Each is checked in place; until you solve it, later cells use `labkit`'s version.
-""")
-
-code('''
+# %% tags=["parameters"]
 # ruff: noqa: UP045 (papermill reads `Optional[str]`, not `str | None`)
 from typing import Optional
 
@@ -43,9 +38,8 @@ threads: int = 0  # torch threads; 0 uses every core (sweep runs use 1 each)
 run_sweep: bool = True  # run the lstm_steps × att_off sweep here (its child runs set this False)
 sweep_epochs: int = 3  # epochs of each sweep run
 output_dir: Optional[str] = None  # folder for predictions CSV, attention-map PNGs and the sweep; None uses a temp folder
-''', tags=["parameters"])
 
-code('''
+# %%
 import tempfile
 from pathlib import Path
 
@@ -68,30 +62,27 @@ threads = labkit.set_threads(threads or None)
 out_dir = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="amnet_"))
 D, H = d or (128 if profile == "quick" else 512), hidden or (256 if profile == "quick" else 1024)
 print(f"profile={profile!r}, data_root={data_root!r}, task={task!r}, D={D}, H={H}, threads={threads}")
-''')
 
-md("""
-## 1 · Why attention for memorability
+# %% [markdown]
+# ## 1 · Why attention for memorability
+#
+# What makes a photo memorable is rarely spread evenly over it: a face, an odd object, a sign. A model that
+# averages the whole feature map blurs those together with background. AMNet instead keeps the map's
+# L locations separate and learns, at each of T steps, a probability distribution α over them; the LSTM reads
+# the α-weighted average z = Σ α_i a_i. The maps are also something we can *look at*: where did the model
+# look before deciding? (They show what the model used, not what people remember.)
 
-What makes a photo memorable is rarely spread evenly over it: a face, an odd object, a sign. A model that
-averages the whole feature map blurs those together with background. AMNet instead keeps the map's
-L locations separate and learns, at each of T steps, a probability distribution α over them; the LSTM reads
-the α-weighted average z = Σ α_i a_i. The maps are also something we can *look at*: where did the model
-look before deciding? (They show what the model used, not what people remember.)
-""")
+# %% [markdown]
+# ## 2 · The feature map AMNet attends over
+#
+# AMNet took ResNet-50's **layer3**: 1024 channels on a 14×14 grid at 224×224 input. We use the course's
+# ResNet-152 (ResMem weights, `labkit.models.backbones`) at the same stage — same shape. Running a 152-layer
+# CNN each epoch would dominate training, and it is frozen anyway, so the maps are computed once and cached
+# (`labkit.data.feature_cache`, keyed by image content and backbone weights). The bundled maps
+# (`data/amnet/layer3_7x7.npz`) are **2×2 average-pooled to 7×7** to keep the repository small: L = 49
+# locations instead of 196 (`tools/make_amnet_assets.py` says why). With `data_root` the grid is the original 14×14.
 
-md("""
-## 2 · The feature map AMNet attends over
-
-AMNet took ResNet-50's **layer3**: 1024 channels on a 14×14 grid at 224×224 input. We use the course's
-ResNet-152 (ResMem weights, `labkit.models.backbones`) at the same stage — same shape. Running a 152-layer
-CNN each epoch would dominate training, and it is frozen anyway, so the maps are computed once and cached
-(`labkit.data.feature_cache`, keyed by image content and backbone weights). The bundled maps
-(`data/amnet/layer3_7x7.npz`) are **2×2 average-pooled to 7×7** to keep the repository small: L = 49
-locations instead of 196 (`tools/make_amnet_assets.py` says why). With `data_root` the grid is the original 14×14.
-""")
-
-code('''
+# %%
 # NBVAL_CHECK_OUTPUT
 if data_root is None:
     data = load_bundled_features()
@@ -111,9 +102,8 @@ else:
 grid = tuple(feats.shape[2:])
 print(f"features {tuple(feats.shape)}: D_in={feats.shape[1]}, grid {grid}, L={grid[0] * grid[1]}; "
       f"train {len(train_idx)}, test {len(test_idx)}")
-''')
 
-code('''
+# %%
 from labkit.data.images import load_image
 
 def pil(i):
@@ -131,23 +121,21 @@ for ax, (title, m) in zip(axes[1:], [("mean over 1024 channels", feats[i0].mean(
 for ax in axes:
     ax.axis("off")
 plt.show()
-''')
 
-md("""
-## 3 · One attention step, written out
+# %% [markdown]
+# ## 3 · One attention step, written out
+#
+# With a = (a_1 … a_L) the projected map (1×1 conv 1024→D=512, BN, ReLU, dropout 0.8) and h the LSTM state
+# (h_0 = tanh(W · mean a)), AMNet's step is
+#
+#   e_i = ReLU(W_e a_i)  (once per image)  ·  s_i = w · ReLU(e_i + [W_h h]_i)  ·  α = softmax_i(s)  ·  z = Σ_i α_i a_i
+#
+# The hidden state goes through W_h: **H → L — one scalar per location**, added to every feature of that location:
+# a learned, state-dependent location prior. (The common Bahdanau form maps h to D features instead:
+# `attention="bahdanau"`.) The quick profile shrinks D to 128 and H to 256 so training fits in a minute on
+# 2 cores; `profile="full"` (or `d=512 hidden=1024`) is the paper's size. Below, the step by hand on one image with an untrained model, checked against the module.
 
-With a = (a_1 … a_L) the projected map (1×1 conv 1024→D=512, BN, ReLU, dropout 0.8) and h the LSTM state
-(h_0 = tanh(W · mean a)), AMNet's step is
-
-  e_i = ReLU(W_e a_i)  (once per image)  ·  s_i = w · ReLU(e_i + [W_h h]_i)  ·  α = softmax_i(s)  ·  z = Σ_i α_i a_i
-
-The hidden state goes through W_h: **H → L — one scalar per location**, added to every feature of that location:
-a learned, state-dependent location prior. (The common Bahdanau form maps h to D features instead:
-`attention="bahdanau"`.) The quick profile shrinks D to 128 and H to 256 so training fits in a minute on
-2 cores; `profile="full"` (or `d=512 hidden=1024`) is the paper's size. Below, the step by hand on one image with an untrained model, checked against the module.
-""")
-
-code('''
+# %%
 L = grid[0] * grid[1]
 cfg = AMNetConfig(in_channels=feats.shape[1], locations=L, d=D, hidden=H, lstm_steps=lstm_steps,
                   att_off=att_off, attention=attention, gamma=gamma)
@@ -160,9 +148,8 @@ with torch.no_grad():
     alpha = model.attend(e, h0)  # (1, L): the module's first attention map
     z = alpha @ a[0]  # (1, D) the context the LSTM reads
 print(f"α sums to {alpha.sum().item():.6f}; max α {alpha.max().item():.4f} (uniform: {1 / L:.4f}); z {tuple(z.shape)}")
-''')
 
-code('''
+# %%
 fig, axes = plt.subplots(1, 3, figsize=(10, 3))
 axes[0].bar(range(L), alpha[0].numpy())
 axes[0].axhline(1 / L, color="k", ls="--", lw=0.8, label="uniform 1/L")
@@ -175,17 +162,16 @@ axes[2].imshow(model.attend.W_h.weight.detach()[:, :64].numpy() if hasattr(model
 axes[2].set(title="W_h (first 64 of H columns)", xlabel="hidden unit", ylabel="location")
 plt.tight_layout()
 plt.show()
-''')
 
-md("""
-**Exercise 1 · the attention step.** Write `attention_step(e, h, W_h, b_h, w)` with plain tensor operations
-(no `nn` modules): `e` (B, L, D) the embedded features, `h` (B, H) the LSTM state, `W_h` (L, H) and `b_h` (L,)
-the hidden-to-location map, `w` (D,) the scorer. Return α (B, L) = softmax over i of w · ReLU(e_i + [W_h h + b_h]_i).
-The location prior [W_h h + b_h]_i is *one number per location*, added to all D features of e_i. (No dropout:
-this is the step at inference.)
-""")
 
-code('''
+# %% [markdown]
+# **Exercise 1 · the attention step.** Write `attention_step(e, h, W_h, b_h, w)` with plain tensor operations
+# (no `nn` modules): `e` (B, L, D) the embedded features, `h` (B, H) the LSTM state, `W_h` (L, H) and `b_h` (L,)
+# the hidden-to-location map, `w` (D,) the scorer. Return α (B, L) = softmax over i of w · ReLU(e_i + [W_h h + b_h]_i).
+# The location prior [W_h h + b_h]_i is *one number per location*, added to all D features of e_i. (No dropout:
+# this is the step at inference.)
+
+# %%
 def attention_step(e: torch.Tensor, h: torch.Tensor, W_h: torch.Tensor, b_h: torch.Tensor,
                    w: torch.Tensor) -> torch.Tensor:
     """(B, L, D), (B, H), (L, H), (L,), (D,) → α (B, L), each row a distribution over the L locations."""
@@ -194,9 +180,9 @@ def attention_step(e: torch.Tensor, h: torch.Tensor, W_h: torch.Tensor, b_h: tor
     scores = torch.relu(e + prior[:, :, None]) @ w  # (B, L, D) @ (D,) → (B, L)
     return torch.softmax(scores, dim=-1)
     ### END SOLUTION
-''')
 
-code('''
+
+# %%
 # NBVAL_CHECK_OUTPUT
 g = torch.Generator().manual_seed(3)
 toy = lambda *shape: torch.randn(*shape, generator=g)  # noqa: E731
@@ -205,44 +191,42 @@ attention_step = check_function(
     cases=[(toy(2, 5, 4), toy(2, 3), toy(5, 3), toy(5), toy(4)), (toy(1, 49, 8), toy(1, 6), toy(49, 6), toy(49), toy(8))],
     hint="W_h h + b_h has shape (B, L): add it to e as (B, L, 1) so it broadcasts over D; "
          "the softmax runs over the L locations (dim=-1 after scoring), not over D")
-''')
 
-code('''
+# %%
 if attention == "original" and not att_off:  # your step on the real image, with the model's own weights
     att = model.attend
     with torch.no_grad():
         mine = attention_step(e, h0, att.W_h.weight, att.W_h.bias, att.w.weight[0])
     torch.testing.assert_close(mine, alpha)
     print(f"attention_step on image {i0} equals the module: max |Δα| = {(mine - alpha).abs().max().item():.1e}")
-''')
 
-md("""
-## 4 · Training on cached features
 
-The loss is the original's: MSE between the step-mean prediction and the normalised target (y − mean)·2,
-plus γ·(1/B)·Σ_b Σ_i (Σ_t (0.2 − α_bti))² — each location's attention summed over steps is pulled toward
-0.2·T, which discourages every step from staring at the same spot. The original used LaMem's mean 0.754;
-we use the training targets' own mean (on 0/1 labels 0.754 would be meaningless). Training goes through
-`labkit.train.fit`; evaluation after every epoch gives test Spearman ρ. The bundled targets are **ResMem
-pseudo-labels, not human memorability**, and the test photos are unseen *source* photos, so ρ here is a
-hard, small-sample number, not the paper's.
+# %% [markdown]
+# ## 4 · Training on cached features
+#
+# The loss is the original's: MSE between the step-mean prediction and the normalised target (y − mean)·2,
+# plus γ·(1/B)·Σ_b Σ_i (Σ_t (0.2 − α_bti))² — each location's attention summed over steps is pulled toward
+# 0.2·T, which discourages every step from staring at the same spot. The original used LaMem's mean 0.754;
+# we use the training targets' own mean (on 0/1 labels 0.754 would be meaningless). Training goes through
+# `labkit.train.fit`; evaluation after every epoch gives test Spearman ρ. The bundled targets are **ResMem
+# pseudo-labels, not human memorability**, and the test photos are unseen *source* photos, so ρ here is a
+# hard, small-sample number, not the paper's.
+#
+# **Exercise 2 · the attention regulariser.** Write `attention_penalty(alpha, target)`: `alpha` (B, T, L) the
+# attention maps of a batch, one per step; return the scalar (1/B)·Σ_b Σ_i (Σ_t (target − α_bti))². Note the
+# order: sum over the steps *first*, then square — a location may be looked at hard by one step as long as the
+# steps together share the image. Section 5 uses yours to compare trained maps with uniform and collapsed ones.
 
-**Exercise 2 · the attention regulariser.** Write `attention_penalty(alpha, target)`: `alpha` (B, T, L) the
-attention maps of a batch, one per step; return the scalar (1/B)·Σ_b Σ_i (Σ_t (target − α_bti))². Note the
-order: sum over the steps *first*, then square — a location may be looked at hard by one step as long as the
-steps together share the image. Section 5 uses yours to compare trained maps with uniform and collapsed ones.
-""")
-
-code('''
+# %%
 def attention_penalty(alpha: torch.Tensor, target: float) -> torch.Tensor:
     """(B, T, L) attention maps → scalar tensor (1/B)·Σ_b Σ_i (Σ_t (target − α_bti))²."""
     ### BEGIN SOLUTION
     per_location = (target - alpha).sum(dim=1) ** 2  # (B, L): sum over steps, then square
     return per_location.sum() / alpha.shape[0]
     ### END SOLUTION
-''')
 
-code('''
+
+# %%
 # NBVAL_CHECK_OUTPUT
 g = torch.Generator().manual_seed(4)
 maps = lambda b, t, n: torch.softmax(torch.randn(b, t, n, generator=g), -1)  # noqa: E731
@@ -251,9 +235,9 @@ attention_penalty = check_function(
     cases=[(maps(2, 3, 5), 0.2), (maps(4, 1, 49), 0.2), (maps(3, 6, 7), 0.5)],
     hint="sum (target − α) over the steps (dim 1) before squaring, sum over locations and images, "
          "then divide by the batch size B only (not by T or L)")
-''')
 
-code('''
+
+# %%
 def train_amnet(y: np.ndarray, label: str, n_epochs: int) -> tuple:
     """Train a fresh AMNet on targets y (all images; uses train_idx), return (model, test preds, test alphas)."""
     yt = torch.as_tensor(y, dtype=torch.float32)
@@ -269,9 +253,9 @@ def train_amnet(y: np.ndarray, label: str, n_epochs: int) -> tuple:
     print(f"{label}: " + ", ".join(f"epoch {e['epoch']} loss {e['loss']:.3f} ρ {e['test_rho']:.2f}"
                                    for e in hist.epochs[:: max(1, n_epochs // 4)]))
     return net, preds.numpy(), alphas.numpy(), hist
-''')
 
-code('''
+
+# %%
 import time
 
 if data_root is None:
@@ -287,9 +271,8 @@ if task in ("both", "regression"):
     labkit.record("mse", mse)
     labkit.record("predictions_memorability", pred_reg.round(5).tolist(), quiet=True)
     assert np.isfinite(pred_reg).all() and hist.epochs[-1]["loss"] < hist.epochs[0]["loss"], "training did not learn"
-''')
 
-code('''
+# %%
 if task in ("both", "regression"):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
     hist.plot(keys=("loss", "mse"), ax=axes[0])
@@ -299,28 +282,26 @@ if task in ("both", "regression"):
     plt.tight_layout()
     plt.show()
     names = [Path(str(getattr(images[i], "name", images[i]))).name for i in test_idx]
-    print("predictions CSV:", write_predictions(out_dir / "predictions.csv", names, pred_reg, y_reg[test_idx]))
+    csv_path = write_predictions(out_dir / "predictions.csv", names, pred_reg, y_reg[test_idx])
+    print(f"predictions CSV: output_dir/{csv_path.relative_to(out_dir)}")
     best = max(hist.epochs, key=lambda e: e["test_rho"])
     print(f"test ρ peaked at epoch {best['epoch']} ({best['test_rho']:.2f}); reported: the last epoch's ({rho:.2f})")
-''')
 
-md("""
-**Read the ρ per epoch above, not only the last one.** On the bundled set test ρ tends to peak early and then
-drift down while the training loss keeps falling: 234 crops of 13 photos are few enough to memorise, and what the
-model memorises does not carry over to 5 unseen photos — overfitting. We report the last epoch, because picking
-the epoch by *test* ρ would let the test set choose the model. The honest early stop needs a validation split
-carved from the training photos (with `data_root`, from your own training list), or simply fewer `epochs`.
-""")
+# %% [markdown]
+# **Read the ρ per epoch above, not only the last one.** On the bundled set test ρ tends to peak early and then
+# drift down while the training loss keeps falling: 234 crops of 13 photos are few enough to memorise, and what the
+# model memorises does not carry over to 5 unseen photos — overfitting. We report the last epoch, because picking
+# the epoch by *test* ρ would let the test set choose the model. The honest early stop needs a validation split
+# carved from the training photos (with `data_root`, from your own training list), or simply fewer `epochs`.
 
-md("""
-## 5 · Where each step looked
+# %% [markdown]
+# ## 5 · Where each step looked
+#
+# Like the original's `--att-maps-out`: the image, then one overlay per LSTM step, each map normalised on its own
+# (so its *shape* shows; the title gives the real peak — uniform is 1/L). With `att_off=True` all maps are flat.
+# PNG files go to `output_dir/att_maps/`.
 
-Like the original's `--att-maps-out`: the image, then one overlay per LSTM step, each map normalised on its own
-(so its *shape* shows; the title gives the real peak — uniform is 1/L). With `att_off=True` all maps are flat.
-PNG files go to `output_dir/att_maps/`.
-""")
-
-code('''
+# %%
 if task in ("both", "regression"):
     show = [k for k in (0, 18, 40) if k < len(test_idx) - 1] + [len(test_idx) - 1]  # fewer on a small test set
     fig = attention_steps([pil(int(test_idx[k])) for k in show], alpha_reg[show], grid,
@@ -329,34 +310,32 @@ if task in ("both", "regression"):
     paths = save_attention_maps(out_dir / "att_maps", [names[k] for k in show],
                                 [pil(int(test_idx[k])) for k in show], alpha_reg[show], grid)
     np.testing.assert_allclose(alpha_reg.sum(-1), 1.0, rtol=1e-5)  # every step's α is a distribution
-    print(f"{len(paths)} attention-map files in {paths[0].parent}")
+    print(f"{len(paths)} attention-map files in output_dir/{paths[0].parent.relative_to(out_dir)}")
     T = alpha_reg.shape[1]
     kinds = {"trained": torch.from_numpy(alpha_reg), "uniform": torch.full_like(torch.from_numpy(alpha_reg), 1 / L),
              "every step on one spot": torch.nn.functional.one_hot(torch.zeros(alpha_reg.shape[:2], dtype=torch.long), L).float()}
     for name, al in kinds.items():
         print(f"attention penalty ({name:>22}): {attention_penalty(al, cfg.att_target).item():8.3f}")
-''')
 
-md("""
-## 6 · The downstream binary study (the seed's rumor experiment)
 
-The seed workflow applied AMNet to rumor vs. non-rumor images: LaMem-format split files with 0/1 labels
-(`relative/path.jpg 0|1`), AMNet trained as a **regression** on them, outputs thresholded at 0.5 → accuracy,
-ROC AUC and sklearn's classification report, plus prediction histograms per class (best reported there:
-6 steps, accuracy 0.764, AUC 0.845 on 5,400 test images). We have no rumor data offline, so the bundled
-**stand-in task** is *high vs. low ResMem pseudo-memorability*: label 1 above the median pseudo-label of the
-bundled set, 0 at or below. It exercises the same pipeline; it is not a rumor detector and its numbers are
-not comparable with the seed's. Point `data_root` at your own 0/1 split files to run the real study.
-""")
+# %% [markdown]
+# ## 6 · The downstream binary study (the seed's rumor experiment)
+#
+# The seed workflow applied AMNet to rumor vs. non-rumor images: LaMem-format split files with 0/1 labels
+# (`relative/path.jpg 0|1`), AMNet trained as a **regression** on them, outputs thresholded at 0.5 → accuracy,
+# ROC AUC and sklearn's classification report, plus prediction histograms per class (best reported there:
+# 6 steps, accuracy 0.764, AUC 0.845 on 5,400 test images). We have no rumor data offline, so the bundled
+# **stand-in task** is *high vs. low ResMem pseudo-memorability*: label 1 above the median pseudo-label of the
+# bundled set, 0 at or below. It exercises the same pipeline; it is not a rumor detector and its numbers are
+# not comparable with the seed's. Point `data_root` at your own 0/1 split files to run the real study.
 
-md("""
-**Exercise 3 · ROC AUC.** Accuracy needs a threshold; AUC does not. Write `roc_auc(labels, scores)` for 0/1
-`labels` and real `scores` (1-D NumPy arrays, both classes present): the probability that a randomly chosen
-positive scores higher than a randomly chosen negative, a tie counting ½ (the Mann–Whitney form). Comparing all
-positive–negative pairs with broadcasting is fine at this size. The study below reports yours next to sklearn's.
-""")
+# %% [markdown]
+# **Exercise 3 · ROC AUC.** Accuracy needs a threshold; AUC does not. Write `roc_auc(labels, scores)` for 0/1
+# `labels` and real `scores` (1-D NumPy arrays, both classes present): the probability that a randomly chosen
+# positive scores higher than a randomly chosen negative, a tie counting ½ (the Mann–Whitney form). Comparing all
+# positive–negative pairs with broadcasting is fine at this size. The study below reports yours next to sklearn's.
 
-code('''
+# %%
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     """P(score of a random positive > score of a random negative), ties counting ½."""
     ### BEGIN SOLUTION
@@ -364,9 +343,9 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
     return float(wins / (len(pos) * len(neg)))
     ### END SOLUTION
-''')
 
-code('''
+
+# %%
 # NBVAL_CHECK_OUTPUT
 from sklearn.metrics import roc_auc_score
 
@@ -377,13 +356,11 @@ roc_auc = check_function(
            (np.array([0, 1, 0, 1, 0, 0]), np.array([0.3, 0.1, 0.7, 0.2, 0.9, 0.05]))],
     hint="compare every positive with every negative (pos[:, None] > neg[None, :]); count ties as ½; "
          "divide by n_pos · n_neg")
-''')
 
-md("""
-The study: stand-in labels, AMNet trained on them as a regression, the metrics at threshold 0.5.
-""")
+# %% [markdown]
+# The study: stand-in labels, AMNet trained on them as a regression, the metrics at threshold 0.5.
 
-code('''
+# %%
 if data_root is None:
     y_bin, med = median_split(data.pseudo_labels)
     print(f"stand-in labels: pseudo-label > median {med:.4f} → 1 ({y_bin.sum()} of {len(y_bin)})")
@@ -400,9 +377,8 @@ if task in ("both", "binary"):
         labkit.record(f"predictions_class{c}", scores[y_bin[test_idx] == c].round(5).tolist(), quiet=True)
     if data_root is None:
         labkit.record("rho_binary", spearman(scores, data.pseudo_labels[test_idx]))
-''')
 
-code('''
+# %%
 if task in ("both", "binary"):
     import pandas as pd
 
@@ -416,24 +392,22 @@ if task in ("both", "binary"):
     ax.legend()
     plt.show()
     assert 0.0 <= m["accuracy"] <= 1.0 and m["report"]["0"]["support"] + m["report"]["1"]["support"] == len(test_idx)
-''')
 
-md("""
-## 7 · The experiment log, by machine: `labkit sweep`
+# %% [markdown]
+# ## 7 · The experiment log, by machine: `labkit sweep`
+#
+# The seed edited code by hand for each `lstm_steps` value and copied metrics into a table. Here every
+# parameter above is a notebook parameter, so a grid of runs is one command; each run gets its own folder
+# (executed notebook + `metrics.json`), runs in parallel (or on a Dask cluster with `--scheduler`), a failed run
+# stays a row with its error, and re-running skips finished runs:
+#
+# ```
+# labkit sweep 03 -p lstm_steps 1 2 3 4 5 6 -p att_off False True -p task binary --workers 2 --out runs/amnet_sweep
+# ```
+#
+# In the quick profile we run a small grid (T ∈ {1, 3} × attention on/off, a few epochs each) from Python.
 
-The seed edited code by hand for each `lstm_steps` value and copied metrics into a table. Here every
-parameter above is a notebook parameter, so a grid of runs is one command; each run gets its own folder
-(executed notebook + `metrics.json`), runs in parallel (or on a Dask cluster with `--scheduler`), a failed run
-stays a row with its error, and re-running skips finished runs:
-
-```
-labkit sweep 03 -p lstm_steps 1 2 3 4 5 6 -p att_off False True -p task binary --workers 2 --out runs/amnet_sweep
-```
-
-In the quick profile we run a small grid (T ∈ {1, 3} × attention on/off, a few epochs each) from Python.
-""")
-
-code('''
+# %%
 from labkit.course.sweep import sweep
 
 if run_sweep and data_root is None:
@@ -442,12 +416,11 @@ if run_sweep and data_root is None:
              ["run_sweep", "False"], ["epochs", str(sweep_epochs)], ["seed", str(seed)], ["threads", "1"]]
     t0 = time.perf_counter()
     rows = sweep(nb, axes_, out_dir / "sweep", workers=2, progress=False)
-    print(f"{len(rows)} runs in {time.perf_counter() - t0:.0f} s; table: {out_dir / 'sweep' / 'sweep.md'}")
+    print(f"{len(rows)} runs in {time.perf_counter() - t0:.0f} s; table: output_dir/sweep/sweep.md")
     failed = [r for r in rows if r["status"] != "ok"]
     assert not failed, f"sweep runs failed: {[(r['run'], r['error']) for r in failed]}"
-''')
 
-code('''
+# %%
 if run_sweep and data_root is None:
     import pandas as pd
 
@@ -460,35 +433,29 @@ if run_sweep and data_root is None:
     plt.imshow(plt.imread(out_dir / "sweep" / "sweep_predictions.png"))
     plt.axis("off")
     plt.show()
-''')
 
-md("""
-With so few test images (90 crops of 5 photos) differences between rows are mostly noise; the point is the
-machinery. On real data, run the full grid with more epochs and read the table the same way.
-
-## More to try
-
-The three exercises above are checked in place (§3, §4, §6). Open questions for a class:
-
-1. Train with `attention="bahdanau"` and compare the maps: does a feature-wise prior from h look different
-   from AMNet's per-location prior?
-2. Set `gamma=0.01`: what does a strong regulariser do to the per-step maps and to ρ?
-3. Run the full seed grid (`lstm_steps` 1…6) with `labkit sweep`, then add `-p att_off True` — does
-   attention earn its keep on the stand-in task?
-
-## References
-- J. Fajtl, V. Argyriou, D. Monekosso, P. Remagnino, *AMNet: Memorability Estimation with Attention*, CVPR 2018
-  (arXiv 1804.03115); code <https://github.com/ok1zjf/AMNet> (`amnet_model.py`, `amnet.py`, `config.py`).
-- K. Xu et al., *Show, Attend and Tell: Neural Image Caption Generation with Visual Attention*, ICML 2015
-  (soft attention over a CNN map).
-- D. Bahdanau, K. Cho, Y. Bengio, *Neural Machine Translation by Jointly Learning to Align and Translate*,
-  ICLR 2015 (additive attention).
-- A. Khosla, A. S. Raju, A. Torralba, A. Oliva, *Understanding and Predicting Image Memorability at a Large
-  Scale*, ICCV 2015 (LaMem and its split format).
-- The seed's rumor application: RMSnow/AMNet-Rumor (LaMem-format 0/1 splits, thresholded regression).
-- C. D. Needell, W. A. Bainbridge, ResMem (`resmem` 1.1.6): the ResNet-152 weights and the pseudo-labels used here.
-""")
-
-
-if __name__ == "__main__":
-    write("03_amnet.ipynb")
+# %% [markdown]
+# With so few test images (90 crops of 5 photos) differences between rows are mostly noise; the point is the
+# machinery. On real data, run the full grid with more epochs and read the table the same way.
+#
+# ## More to try
+#
+# The three exercises above are checked in place (§3, §4, §6). Open questions for a class:
+#
+# 1. Train with `attention="bahdanau"` and compare the maps: does a feature-wise prior from h look different
+#    from AMNet's per-location prior?
+# 2. Set `gamma=0.01`: what does a strong regulariser do to the per-step maps and to ρ?
+# 3. Run the full seed grid (`lstm_steps` 1…6) with `labkit sweep`, then add `-p att_off True` — does
+#    attention earn its keep on the stand-in task?
+#
+# ## References
+# - J. Fajtl, V. Argyriou, D. Monekosso, P. Remagnino, *AMNet: Memorability Estimation with Attention*, CVPR 2018
+#   (arXiv 1804.03115); code <https://github.com/ok1zjf/AMNet> (`amnet_model.py`, `amnet.py`, `config.py`).
+# - K. Xu et al., *Show, Attend and Tell: Neural Image Caption Generation with Visual Attention*, ICML 2015
+#   (soft attention over a CNN map).
+# - D. Bahdanau, K. Cho, Y. Bengio, *Neural Machine Translation by Jointly Learning to Align and Translate*,
+#   ICLR 2015 (additive attention).
+# - A. Khosla, A. S. Raju, A. Torralba, A. Oliva, *Understanding and Predicting Image Memorability at a Large
+#   Scale*, ICCV 2015 (LaMem and its split format).
+# - The seed's rumor application: RMSnow/AMNet-Rumor (LaMem-format 0/1 splits, thresholded regression).
+# - C. D. Needell, W. A. Bainbridge, ResMem (`resmem` 1.1.6): the ResNet-152 weights and the pseudo-labels used here.

@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PYTHONHASHSEED := 0
 
-.PHONY: setup course test test-fast fuzz lint student clean site site-test
+.PHONY: setup course test test-fast fuzz lint student clean site site-test sync
 
 setup:
 	@bash tools/setup_env.sh
@@ -28,6 +28,10 @@ site-test: site
 
 fuzz: setup
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_fuzz_parsers.py
+
+# After editing a notebook or its text source (notebooks/NN_name.py): bring each pair level.
+sync: setup
+	$(BIN)/labkit sync
 
 lint: setup
 	$(BIN)/ruff check labkit tests tools benchmarks notebooks

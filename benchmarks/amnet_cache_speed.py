@@ -18,7 +18,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from labkit.data.feature_cache import FeatureCache
+from labkit.data.feature_cache import FeatureCache, weights_fingerprint
 from labkit.data.images import bundled_images
 from labkit.models.amnet import AMNet, AMNetConfig, amnet_loss
 from labkit.models.backbones import FeatureExtractor, Preprocess, resnet152
@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> float:
     targets = torch.linspace(0.6, 0.9, len(images))
     pre = Preprocess(resize=256, crop=224)
     fx = FeatureExtractor(resnet152("resmem"), "layer3").eval()
+    identity = {"weights": weights_fingerprint(fx.state_dict()), "stage": "layer3", "preprocess": repr(pre)}
     bs = args.batch_size
     heads = {  # name: (config, average-pool factor applied to the layer3 map)
         "14x14 paper D=512 H=1024": (AMNetConfig(locations=196), 1),
@@ -61,12 +62,12 @@ def main(argv: list[str] | None = None) -> float:
             yield x.clone(), targets[s:s + bs]
 
     with tempfile.TemporaryDirectory() as tmp:
-        cache = FeatureCache(fx, pre, "layer3", root=tmp)
+        cache = FeatureCache(fx, pre.batch, identity, root=tmp)
         t0 = time.perf_counter()
         feats = cache(images, batch_size=bs, progress=False)  # one-off
         t_fill = time.perf_counter() - t0
         t0 = time.perf_counter()
-        feats = FeatureCache(fx, pre, "layer3", root=tmp)(images, progress=False)  # a later run: all hits
+        feats = FeatureCache(fx, pre.batch, identity, root=tmp)(images, progress=False)  # a later run: all hits
         t_load = time.perf_counter() - t0
     print(f"{len(images)} images, batch {bs}, {args.threads} threads; layer3 cache filled once in {t_fill:.1f} s, "
           f"re-read in {t_load:.2f} s")

@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 
 from labkit.core.env import device as resolve_device
 from labkit.core.env import seed_everything
+from labkit.core.errors import CheckpointError
 
 StepOutput = torch.Tensor | Mapping[str, torch.Tensor]
 StepFn = Callable[[nn.Module, Any], StepOutput]
@@ -70,6 +71,10 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.lr must be a positive number, got {self.lr!r}")
         if self.resume and not self.checkpoint_dir:
             raise ValueError("TrainConfig.resume=True needs a checkpoint_dir to resume from")
+        if self.checkpoint_dir is not None and Path(self.checkpoint_dir).exists() and not Path(self.checkpoint_dir).is_dir():
+            # Found now, not after the first epoch's work when the first checkpoint is written.
+            raise CheckpointError("checkpoint_dir is a file, not a folder", path=self.checkpoint_dir,
+                                  fix="name a folder (it is created if missing)")
 
 
 @dataclass
@@ -125,14 +130,19 @@ def _rng_state() -> dict[str, Any]:
     return state
 
 
-def _set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    n = state["numpy"]
-    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal), gauss))
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+def _set_rng_state(state: dict[str, Any], path: Path | None = None) -> None:
+    try:
+        torch.set_rng_state(state["torch"])
+        n = state["numpy"]
+        np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+        version, internal, gauss = state["python"]
+        random.setstate((version, tuple(internal), gauss))
+        if "cuda" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda"])
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as e:
+        raise CheckpointError(f"its random-generator state is malformed ({type(e).__name__}: {e}), so the resumed run "
+                              "could not repeat the interrupted one", path=path,
+                              fix="resume from an intact checkpoint or start afresh in an empty checkpoint_dir") from None
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
@@ -147,11 +157,40 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     """Load a checkpoint as data only (``weights_only=True``), with a clear error if it is unusable."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"no checkpoint at {path}")
+        raise CheckpointError("no checkpoint there", path=path, fix="check the path or train first")
+    if path.is_dir():
+        raise CheckpointError("is a folder, not a checkpoint file", path=path, fix=f"name the file, e.g. {path / CHECKPOINT}")
+    if path.stat().st_size == 0:
+        raise CheckpointError("the file is empty (0 bytes): the write that made it was cut off", path=path,
+                              fix="delete it and resume from an earlier copy or start afresh")
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:  # truncated file, foreign pickle
-        raise ValueError(f"checkpoint {path} cannot be loaded safely ({type(e).__name__}: {e})") from e
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # truncated file, foreign pickle, not a torch file at all
+        raise CheckpointError(f"cannot be loaded safely as a torch checkpoint, truncated or not one "
+                              f"({type(e).__name__}: {str(e).splitlines()[0][:200]})", path=path) from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"holds a {type(state).__name__}, not a dict of states", path=path)
+    return state
+
+
+RESUME_KEYS = ("model", "optimizer", "epoch", "batch_in_epoch", "global_step", "history", "rng", "partial")
+
+
+def _resume_state(path: Path, dev: torch.device, epochs: int) -> dict[str, Any]:
+    """The checkpoint ``fit`` resumes from, checked before anything is restored (a half-restored run is worse)."""
+    state = load_checkpoint(path, map_location=dev)
+    missing = [k for k in RESUME_KEYS if k not in state]
+    if missing:
+        raise CheckpointError(f"lacks {', '.join(missing)}, so training cannot resume from it (a weights-only file?)",
+                              path=path, fix="load weights with load_state_dict, or resume from a file fit() wrote")
+    for k in ("epoch", "batch_in_epoch", "global_step"):
+        if not isinstance(state[k], int) or isinstance(state[k], bool) or state[k] < 0:
+            raise CheckpointError(f"its {k} is {state[k]!r}, not a whole number >= 0", path=path)
+    if state["epoch"] > epochs or (state["epoch"] == epochs and state["batch_in_epoch"]):
+        raise CheckpointError(f"it is at epoch {state['epoch']} but this run has only epochs={epochs}; resuming "
+                              "would return without training", path=path,
+                              fix=f"set epochs above {state['epoch']} to train on, or use an empty checkpoint_dir")
+    return state
 
 
 def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -223,16 +262,22 @@ def fit(
     partial: dict[str, Any] = {"sums": {}, "count": 0}  # running sums of an interrupted epoch
     ckpt_path = Path(cfg.checkpoint_dir) / CHECKPOINT if cfg.checkpoint_dir else None
 
+    if ckpt_path is not None and rank == 0:
+        ckpt_path.parent.mkdir(parents=True, exist_ok=True)  # an unwritable folder fails now, not after an epoch
     if cfg.resume and ckpt_path is not None and ckpt_path.exists():
-        state = load_checkpoint(ckpt_path, map_location=dev)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        if scheduler is not None and state.get("scheduler") is not None:
-            scheduler.load_state_dict(state["scheduler"])
+        state = _resume_state(ckpt_path, dev, cfg.epochs)
+        try:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            if scheduler is not None and state.get("scheduler") is not None:
+                scheduler.load_state_dict(state["scheduler"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as e:
+            raise CheckpointError(f"does not fit this model or optimiser ({str(e).splitlines()[0][:300]})",
+                                  path=ckpt_path, fix="resume with the same model and settings that wrote it") from None
         history = History([dict(e) for e in state["history"]])
         start_epoch, skip_batches, global_step = state["epoch"], state["batch_in_epoch"], state["global_step"]
         partial = state["partial"]
-        _set_rng_state(state["rng"])
+        _set_rng_state(state["rng"], ckpt_path)
 
     def checkpoint(epoch: int, batch_in_epoch: int, sums: dict[str, float], count: int) -> None:
         if ckpt_path is None or rank != 0:

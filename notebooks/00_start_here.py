@@ -14,7 +14,7 @@ from typing import Optional
 
 profile: str = "quick"  # quick|full: quick runs on bundled data in about a minute on 2 CPU cores, full on real datasets
 data_root: Optional[str] = None  # None: bundled data; a folder: the real dataset (unused in this notebook)
-seed: int = 0  # seed for Python, NumPy and torch
+seed: int = 0  # 0..: seed for Python, NumPy and torch
 
 # %%
 import matplotlib.pyplot as plt

@@ -25,11 +25,13 @@ prototxt: Optional[str] = None  # MemNet deploy.prototxt; None: the paper topolo
 caffemodel: Optional[str] = None  # MemNet memnet.caffemodel from the LaMem site; None: no MemNet, bundled nets only
 mean: Optional[str] = None  # MemNet mean.binaryproto; None: per-channel BGR mean (104, 117, 123)
 lamem_split: str = "test_1"  # which LaMem split file to score
-max_images: int = 0  # 0: all images of the split; otherwise the first N
-seed: int = 0  # seed for Python, NumPy and torch
+max_images: int = 0  # 0..: 0: all images of the split; otherwise the first N
+seed: int = 0  # 0..: seed for Python, NumPy and torch
 
 # %%
 import json
+import tempfile
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -62,7 +64,8 @@ print("MemNet weights:", caffemodel if HAVE_MEMNET else "NONE bundled -> running
 # protobuf messages for Caffe's public schema.
 
 # %%
-path = prototxt or memnet.write_deploy_prototxt("memnet_deploy.prototxt")
+work_dir = Path(tempfile.mkdtemp(prefix="memnet_"))  # files this notebook writes go here, never into your folder
+path = prototxt or memnet.write_deploy_prototxt(work_dir / "memnet_deploy.prototxt")
 net = read_prototxt(path)
 print(open(path).read()[:420], "...")
 rows = [(layer.name, layer.type, ",".join(layer.bottom), ",".join(layer.top)) for layer in net.layer]

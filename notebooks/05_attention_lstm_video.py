@@ -21,14 +21,14 @@ from typing import Optional
 
 profile: str = "quick"  # quick|full: quick runs on bundled Moving MNIST features in about a minute on 2 CPU cores, full uses PaddleVideo sizes
 data_root: Optional[str] = None  # None: bundled data; a folder: YouTube-8M frame-level shards, train and validate files
-num_classes: int = 10  # label classes (YouTube-8M 2018 needs 3862)
-max_frames: int = 20  # frames kept per video, the first ones (YouTube-8M has up to 300)
-hidden: int = 64  # LSTM units per direction (PaddleVideo uses 1024)
-epochs: int = 12  # training epochs
-batch_size: int = 16  # videos per batch (PaddleVideo 128)
-lr: float = 0.002  # learning rate (Adam in quick; RMSProp 2.5e-4 in the paper setup)
+num_classes: int = 10  # 2..: label classes (YouTube-8M 2018 needs 3862)
+max_frames: int = 20  # 1..: frames kept per video, the first ones (YouTube-8M has up to 300)
+hidden: int = 64  # 1..: LSTM units per direction (PaddleVideo uses 1024)
+epochs: int = 12  # 1..: training epochs
+batch_size: int = 16  # 1..: videos per batch (PaddleVideo 128)
+lr: float = 0.002  # >0: learning rate (Adam in quick; RMSProp 2.5e-4 in the paper setup)
 pooling: str = "attention"  # attention|mean: how the BiLSTM states are pooled over time
-seed: int = 0  # seed for Python, NumPy and torch
+seed: int = 0  # 0..: seed for Python, NumPy and torch
 
 # %%
 import json

@@ -22,15 +22,15 @@ from typing import Optional
 
 profile: str = "quick"  # quick|full: quick is bundled captioned Moving MNIST and small sizes, full uses the SA-LSTM MSVD sizes
 data_root: Optional[str] = None  # None: bundled data; an MSVD folder with the corpus CSV and features.hdf5
-embed: int = 64  # word embedding size (SA-LSTM on MSVD: 468)
-hidden: int = 128  # LSTM state size (SA-LSTM: 512)
-attention_dim: int = 64  # size where W h and U v meet (SA-LSTM: 256)
-epochs: int = 8  # training epochs
-batch_size: int = 32  # captions per batch
-lr: float = 0.003  # Adam learning rate (SA-LSTM on MSVD: 5e-5 with AMSGrad)
-beam_width: int = 3  # beam search width (SA-LSTM: 5)
-max_len: int = 20  # longest caption in tokens (SA-LSTM: 30)
-seed: int = 0  # seed for Python, NumPy and torch
+embed: int = 64  # 1..: word embedding size (SA-LSTM on MSVD: 468)
+hidden: int = 128  # 1..: LSTM state size (SA-LSTM: 512)
+attention_dim: int = 64  # 1..: size where W h and U v meet (SA-LSTM: 256)
+epochs: int = 8  # 1..: training epochs
+batch_size: int = 32  # 1..: captions per batch
+lr: float = 0.003  # >0: Adam learning rate (SA-LSTM on MSVD: 5e-5 with AMSGrad)
+beam_width: int = 3  # 1..: beam search width (SA-LSTM: 5)
+max_len: int = 20  # 2..: longest caption in tokens (SA-LSTM: 30)
+seed: int = 0  # 0..: seed for Python, NumPy and torch
 
 # %%
 import matplotlib.pyplot as plt
@@ -38,10 +38,10 @@ import numpy as np
 import torch
 
 import labkit
-from labkit.data.captions import (CaptionDataset, Vocabulary, load_mmnist_captions, load_msvd, mmnist_config,
-                                  pad_features, tokenize)
+from labkit.data.captions import CaptionDataset, Vocabulary, load_mmnist_captions, load_msvd, mmnist_config, tokenize
 from labkit.course.exercises import check_function
 from labkit.data.moving_mnist import video_from_id
+from labkit.data.sequences import pad_or_trim
 from labkit.metrics.captioning import clipped_ngram_matches, score, score_systems
 from labkit.models.sa_lstm import SALSTM, SALSTMConfig, TemporalAttention, generate
 from labkit.models.sa_lstm import select_beams as labkit_select_beams
@@ -155,8 +155,8 @@ with torch.no_grad():
 
 # %%
 train_set = CaptionDataset(data["train"], vocab, max_len=max_len)
-val_f, val_m = pad_features(data["val"].features)
-test_f, test_m = pad_features(data["test"].features)
+val_f, val_m = pad_or_trim(data["val"].features)
+test_f, test_m = pad_or_trim(data["test"].features)
 cfg = SALSTMConfig(vocab_size=len(vocab), feature_dim=train_set.feats.shape[-1], embed=embed, hidden=hidden,
                    attention_dim=attention_dim, dropout=0.2 if profile == "quick" else 0.5)
 model = SALSTM(cfg)

@@ -1,8 +1,6 @@
 """Shared test settings: matplotlib off-screen, hypothesis profiles for the parser fuzzing."""
 
-import json
 import os
-from pathlib import Path
 
 import matplotlib
 import pytest
@@ -26,29 +24,3 @@ def resmem_model():
     torch.set_num_threads(2)
     return resmem.load_pretrained()
 
-
-@pytest.fixture
-def exercise_status(capsys):
-    """Reads what the last ``check_function`` printed: "passed", "wrong" or "unsolved"."""
-
-    def status() -> str:
-        out = capsys.readouterr().out
-        return "passed" if "✔" in out else "wrong" if "✘" in out else "unsolved"
-
-    return status
-
-
-def notebook_solutions(path: Path) -> dict:
-    """Execute a notebook's exercise cells (those holding a solution region) and return their namespace."""
-    import numpy as np
-    import torch
-    import torch.nn.functional as F
-
-    from labkit.course.student import BEGIN
-
-    ns = {"np": np, "torch": torch, "F": F}
-    for cell in json.loads(path.read_text())["cells"]:
-        src = "".join(cell["source"])
-        if cell["cell_type"] == "code" and BEGIN in src:
-            exec(src, ns)  # noqa: S102 - our own notebook's function definitions
-    return ns

@@ -10,16 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labkit.data.split_files import (
+from labkit.data.lamem import (
+    LaMemFormatError,
     SplitEntry,
-    SplitFormatError,
     lamem_folder,
     median_split,
     read_split,
     write_predictions,
     write_split,
 )
-from labkit.metrics.binary import MetricInputError, binary_metrics
+from labkit.metrics.binary import MetricInputError, binary_metrics, roc_auc
 
 FIXTURE = Path(__file__).parent / "fixtures" / "amnet_splits"
 
@@ -44,7 +44,12 @@ def test_score_split_reads_lamem_lines(tmp_path):
         ("a.jpg,1\n", True, r"2 fields"),
         ("a.jpg high\n", False, r"score 'high' is not a number"),
         ("a.jpg nan\n", False, r"not finite"),
-        ("/abs/a.jpg 1\n", True, r"must be relative"),
+        ("/abs/a.jpg 1\n", True, r"is absolute.*must be relative"),
+        ("../a.jpg 1\n", True, r"goes up with '\.\.'"),
+        ("x/../../a.jpg 0.5\n", False, r"goes up with '\.\.'"),
+        ("a.jpg 1.5\n", False, r"score 1.5 outside \[0, 1\].*binary=True"),
+        ("a.jpg -0.1\n", False, r"outside \[0, 1\]"),
+        ("a.jpg inf\n", False, r"not finite"),
         ("a.jpg 1\na.jpg 0\n", True, r"already listed on line 1"),
         ("\n\n", True, r"no entries"),
     ],
@@ -52,7 +57,7 @@ def test_score_split_reads_lamem_lines(tmp_path):
 def test_bad_split_lines_are_named(tmp_path, text, binary, match):
     p = tmp_path / "bad.txt"
     p.write_text(text)
-    with pytest.raises(SplitFormatError, match=match):
+    with pytest.raises(LaMemFormatError, match=match):
         read_split(p, binary=binary)
 
 
@@ -61,7 +66,7 @@ def test_write_then_read_round_trip_and_missing_images(tmp_path):
     p = write_split(tmp_path / "splits" / "test_1.txt", entries, binary=True)
     assert p.read_text() == "x/1.jpg 1\nx/2.jpg 0\n"
     assert read_split(p, binary=True) == entries
-    with pytest.raises(SplitFormatError, match="2 images listed in test_1.txt are missing"):
+    with pytest.raises(LaMemFormatError, match=r"2 image\(s\) listed in .*test_1.txt are missing"):
         lamem_folder(tmp_path, "test_1")
 
 
@@ -85,6 +90,31 @@ def test_binary_metrics_on_a_hand_computed_case():
     assert r["0"]["f1-score"] == pytest.approx(2 / 3) and r["0"]["support"] == 3
     assert m["confusion"] == [[2, 1], [1, 2]]
     assert binary_metrics(y, s, threshold=0.35)["accuracy"] == pytest.approx(5 / 6)
+
+
+def test_roc_auc_counts_ties_as_half_and_equals_sklearn():
+    """notebook 03's reference. 9 pairs; positives beat negatives at 0.5/0.5 (a tie: ½), 0.9 (3), 0.5 > 0.2, 0.4 > 0.2."""
+    from sklearn.metrics import roc_auc_score
+
+    y, s = np.array([1, 0, 1, 0, 1, 0]), np.array([0.5, 0.5, 0.9, 0.2, 0.4, 0.6])
+    assert roc_auc(y, s) == pytest.approx(5.5 / 9)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        y = np.r_[0, 1, rng.integers(0, 2, 30)]
+        s = rng.integers(0, 4, y.size) / 3  # many ties
+        assert roc_auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+
+
+@pytest.mark.parametrize(("labels", "scores", "match"), [
+    ([1, 1, 1], [0.2, 0.5, 0.9], "both classes"),
+    ([0, 2], [0.1, 0.2], "0 or 1"),
+    ([0, 1], [0.1], "equal length"),
+    ([0, 1], [0.1, float("inf")], "finite"),
+    ([], [], "no labels"),
+])
+def test_roc_auc_refuses_what_it_cannot_score(labels, scores, match):
+    with pytest.raises(MetricInputError, match=match):
+        roc_auc(labels, scores)
 
 
 def test_binary_metrics_edge_cases():

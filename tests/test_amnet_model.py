@@ -13,6 +13,7 @@ from labkit.models.amnet import (
     amnet_loss,
     attention_regulariser,
     masked_softmax,
+    original_attention_step,
 )
 
 
@@ -89,6 +90,23 @@ def test_original_attention_hidden_state_gives_one_scalar_per_location():
     alpha = att(att.embed(a), h)
     expected = torch.softmax(cfg.d * torch.relu(att.W_h(h)), -1)
     torch.testing.assert_close(alpha, expected)
+
+
+def test_the_plain_attention_step_is_what_the_module_computes_with_and_without_mask():
+    """notebook 03's exercise is checked against ``original_attention_step``; the module calls it too, and its
+    numbers are the ones the written formula gives: α = softmax_L(w · ReLU(e_i + [W_h h + b_h]_i))."""
+    torch.manual_seed(0)
+    att = AMNet(small()).eval().attend
+    e, h = torch.randn(3, 9, 8), torch.randn(3, 12)
+    weights = (att.W_h.weight, att.W_h.bias, att.w.weight[0])
+    by_hand = torch.softmax(torch.relu(e + (h @ weights[0].T + weights[1])[..., None]) @ weights[2], -1)
+    torch.testing.assert_close(original_attention_step(e, h, *weights), by_hand)
+    torch.testing.assert_close(att(e, h), by_hand)
+    mask = torch.ones(3, 9, dtype=torch.bool)
+    mask[:, 5:] = False
+    masked = original_attention_step(e, h, *weights, mask=mask)
+    assert torch.equal(att(e, h, mask), masked) and masked[:, 5:].eq(0).all()
+    torch.testing.assert_close(masked.sum(-1), torch.ones(3))
 
 
 def test_regulariser_on_a_hand_computed_case():

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from labkit import asset_path
 from labkit.caffe import CaffeTransform
@@ -25,7 +26,9 @@ def test_dataset_yields_transformed_images_and_scores():
 
 
 @pytest.mark.parametrize("line,msg", [("a.jpg", "expected"), ("a.jpg 0,5", "not a number"),
-                                      ("a.jpg 0.5 extra", "expected"), ("a.jpg nan", "not finite")])
+                                      ("a.jpg 0.5 extra", "expected"), ("a.jpg nan", "not finite"),
+                                      ("a.jpg 73.4", "outside \\[0, 1\\]"), ("../a.jpg 0.5", "goes up"),
+                                      ("/tmp/a.jpg 0.5", "is absolute"), ("ok.jpg 0.6", "already listed on line 1")])
 def test_malformed_lines_name_file_and_line(tmp_path, line, msg):
     p = tmp_path / "train_1.txt"
     p.write_text(f"ok.jpg 0.7\n{line}\n")
@@ -42,3 +45,39 @@ def test_missing_images_are_reported(tmp_path):
 
 def test_scores_array():
     assert np.all(LaMemDataset(_root(), "test_1").scores >= 0.2)
+
+
+def test_fixtures_hold_hit_rates_in_0_1():
+    """The rule 'scores lie in [0, 1]' is what every bundled LaMem-format file already satisfies."""
+    for split in ("train_1", "test_1"):
+        scores = LaMemDataset(_root(), split).scores
+        assert len(scores) and scores.min() >= 0 and scores.max() <= 1
+
+
+def test_dataset_refuses_paths_leaving_the_images_folder(tmp_path):
+    (tmp_path / "splits").mkdir()
+    (tmp_path / "images").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "outside.png")  # exists, but not under images/
+    (tmp_path / "splits" / "test_1.txt").write_text("../outside.png 0.5\n")
+    with pytest.raises(LaMemFormatError, match=r"test_1.txt:1: image path '../outside.png' goes up"):
+        LaMemDataset(tmp_path, "test_1")
+
+
+def test_16_bit_png_is_scaled_not_white(tmp_path):
+    """Image.open(...).convert("RGB") clips a 16-bit PNG at 255 (white); the dataset uses load_image."""
+    (tmp_path / "splits").mkdir()
+    (tmp_path / "images").mkdir()
+    gray = np.full((8, 8), 32896, dtype=np.uint16)  # 128 · 257: mid-grey at 16 bits
+    Image.fromarray(gray).save(tmp_path / "images" / "deep.png")
+    assert Image.open(tmp_path / "images" / "deep.png").mode.startswith("I")  # really 16-bit on disk
+    (tmp_path / "splits" / "test_1.txt").write_text("deep.png 0.5\n")
+    img, score = LaMemDataset(tmp_path, "test_1")[0]
+    assert img.mode == "RGB" and score == np.float32(0.5)
+    assert np.asarray(img).min() == np.asarray(img).max() == 128
+
+
+def test_non_utf8_split_file_is_a_format_error(tmp_path):
+    p = tmp_path / "train_1.txt"
+    p.write_bytes(b"a.jpg 0.5\n\xff\xfe 0.1\n")
+    with pytest.raises(LaMemFormatError, match="not UTF-8"):
+        read_split(p)

@@ -3,7 +3,8 @@
 import pytest
 
 from labkit.metrics import captioning
-from labkit.metrics.captioning import CaptionMetricError, JavaMissingError, score, score_systems
+from labkit.metrics.captioning import JavaMissingError, score, score_systems
+from labkit.metrics.errors import MetricInputError
 
 REFS = {"v1": ["A man is slicing a tomato.", "Someone cuts a tomato with a knife."],
         "v2": ["A cat plays the piano.", "A cat is playing a keyboard; it's cute."],
@@ -61,11 +62,11 @@ def test_skipping_tokenisation_lowers_scores():
 
 
 def test_bad_inputs_and_missing_java(monkeypatch):
-    with pytest.raises(CaptionMetricError, match="same ids"):
+    with pytest.raises(MetricInputError, match="same ids"):
         score({"a": ["x"]}, {"b": "x"}, tokenize=False, metrics=PURE)
-    with pytest.raises(CaptionMetricError, match="unknown metric"):
+    with pytest.raises(MetricInputError, match="unknown metric"):
         score({"a": ["x"]}, {"a": "x"}, metrics=("SPICE",))
-    with pytest.raises(CaptionMetricError, match="non-empty lists"):
+    with pytest.raises(MetricInputError, match="non-empty lists"):
         score({"a": "x y"}, {"a": "x"}, tokenize=False, metrics=PURE)
     monkeypatch.setattr(captioning.shutil, "which", lambda _: None)
     with pytest.raises(JavaMissingError, match="METEOR and the PTB tokenizer needs Java"):

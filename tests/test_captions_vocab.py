@@ -1,6 +1,5 @@
-"""Vocabulary, tokenisation and padding."""
+"""Vocabulary, tokenisation and caption padding (feature padding: tests/test_sequences.py)."""
 
-import numpy as np
 import pytest
 import torch
 
@@ -9,7 +8,6 @@ from labkit.data.captions import (
     CaptionFormatError,
     Vocabulary,
     pad_captions,
-    pad_features,
     tokenize,
 )
 
@@ -57,11 +55,6 @@ def test_bad_requests():
         Vocabulary.from_dict({})
 
 
-def test_pad_captions_and_features():
+def test_pad_captions():
     caps, lengths = pad_captions([[1, 5, 2], [1, 2]])
     assert caps.tolist() == [[1, 5, 2], [1, 2, 0]] and lengths.tolist() == [3, 2]
-    feats, mask = pad_features([np.ones((3, 4)), 2 * np.ones((1, 4))])
-    assert feats.shape == (2, 3, 4) and mask.tolist() == [[True] * 3, [True, False, False]]
-    assert feats[1, 1:].abs().sum() == 0 and feats[1, 0, 0] == 2
-    with pytest.raises(CaptionFormatError, match="one D"):
-        pad_features([np.ones((3, 4)), np.ones((3, 5))])

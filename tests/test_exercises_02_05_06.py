@@ -17,7 +17,6 @@ import labkit.models.attention_lstm  # noqa: F401  (the 05 check cell names it t
 from labkit.course.exercises import check_function
 from labkit.course.student import strip_solutions
 from labkit.metrics.captioning import clipped_ngram_matches
-from labkit.metrics.memorability import spearman
 from labkit.metrics.yt8m import gap
 from labkit.models import resmem as R
 from labkit.models.sa_lstm import TemporalAttention
@@ -25,7 +24,7 @@ from labkit.models.sa_lstm import select_beams as labkit_select_beams
 
 NB = Path(__file__).resolve().parents[1] / "notebooks"
 FILES = {"02": "02_resmem.ipynb", "05": "05_attention_lstm_video.ipynb", "06": "06_sa_lstm_captioning.ipynb"}
-GLOBALS = {"np": np, "torch": torch, "labkit": labkit, "R": R, "spearman": spearman, "gap": gap,
+GLOBALS = {"np": np, "torch": torch, "labkit": labkit, "R": R, "gap": gap,
            "TemporalAttention": TemporalAttention, "labkit_select_beams": labkit_select_beams,
            "clipped_ngram_matches": clipped_ngram_matches, "check_function": check_function,
            "yt8m": __import__("labkit.data.yt8m", fromlist=["yt8m"])}
@@ -52,7 +51,7 @@ def _status(nb: str, name: str, capsys, wrong=None, student: bool = False) -> st
     return {"✔": "passed", "✘": "wrong", "…": "unsolved"}[out.strip()[0]] + ("" if "Hint:" not in out else " +hint")
 
 
-EXERCISES = [("02", "single_branch_input"), ("02", "spearman_rho"), ("05", "dequantize"), ("05", "masked_softmax"),
+EXERCISES = [("02", "single_branch_input"), ("05", "dequantize"), ("05", "masked_softmax"),
              ("05", "gap_by_hand"), ("06", "attention_weights"), ("06", "select_beams"), ("06", "clipped_matches")]
 
 
@@ -60,15 +59,6 @@ EXERCISES = [("02", "single_branch_input"), ("02", "spearman_rho"), ("05", "dequ
 def test_solution_passes_and_student_stub_is_unsolved(nb, name, capsys):
     assert _status(nb, name, capsys) == "passed"
     assert _status(nb, name, capsys, student=True) == "unsolved"
-
-
-def _argsort_ranks(p, t):  # the order, not the ranks
-    a, b = np.argsort(p).astype(float), np.argsort(t).astype(float)
-    return float(np.corrcoef(a, b)[0, 1])
-
-
-def _ranks_without_ties(p, t):  # ranks right, but tied values get different ranks
-    return float(np.corrcoef(np.argsort(np.argsort(p)), np.argsort(np.argsort(t)))[0, 1])
 
 
 def _softmax_then_zero(logits, mask):
@@ -102,8 +92,6 @@ def _no_mask(att, h, uv, mask):
 MISTAKES = [
     ("02", "single_branch_input", lambda a, r, keep: R.single_branch_input(a, r, keep)[:, ::-1]),  # ResNet first
     ("02", "single_branch_input", _mean_over_features),
-    ("02", "spearman_rho", _argsort_ranks),
-    ("02", "spearman_rho", _ranks_without_ties),
     ("05", "dequantize", lambda q, lo=-2.0, hi=2.0: q * 4 / 255 - 2),  # uint8 wraps, no half-bin offset
     ("05", "dequantize", lambda q, lo=-2.0, hi=2.0: q.astype(np.float32) * (hi - lo) / 255 + lo),  # no offset
     ("05", "masked_softmax", _softmax_then_zero),

@@ -20,10 +20,11 @@ from hypothesis import strategies as st
 from labkit.caffe.readers import CaffeFormatError, parse_prototxt_text, read_caffemodel, read_mean_binaryproto
 from labkit.caffe.writer import write_caffemodel, write_mean_binaryproto
 from labkit.course.params import Param, ParameterError, parse_cli_value, read_params
+from labkit.data.captions import CaptionFormatError, read_h5_features, read_msvd_csv, write_h5_features
 from labkit.data.frame_pca import FramePCA, FramePCAError
 from labkit.data.lamem import LaMemFormatError, read_split
 from labkit.data.memcat import MemCatFormatError, load_memcat
-from labkit.data.mnist import IDXFormatError, read_idx
+from labkit.data.mnist import IDXFormatError, load_mnist, read_idx
 from labkit.data.yt8m import FrameRecord, TFRecordFormatError, read_frame_records, write_frame_records
 
 TMP = Path(tempfile.mkdtemp(prefix="labkit-fuzz-"))
@@ -100,6 +101,10 @@ def _valid_idx() -> bytes:
     return struct.pack(">BBBB", 0, 0, 8, 3) + struct.pack(">III", 2, 3, 3) + bytes(range(18))
 
 
+def _valid_labels() -> bytes:
+    return struct.pack(">BBBB", 0, 0, 8, 1) + struct.pack(">I", 2) + bytes([3, 9])
+
+
 def _valid_pca() -> bytes:
     x = np.random.default_rng(0).normal(size=(8, 6))
     return FramePCA(3).fit(x).save(TMP / "seed_pca.npz").read_bytes()
@@ -146,6 +151,17 @@ def test_mnist_idx_reader(data, compress):
     _either(read_idx, IDXFormatError, _file(name, gzip.compress(data) if compress else data))
 
 
+@FUZZ
+@given(st.one_of(st.binary(max_size=128), mutated(_valid_idx())), mutated(_valid_labels()))
+def test_mnist_folder_reader(images, labels):
+    """load_mnist on a folder of fuzzed image and label files: type, dims, size and label checks included."""
+    root = TMP / "mnist"
+    root.mkdir(exist_ok=True)
+    (root / "train-images-idx3-ubyte").write_bytes(images)
+    (root / "train-labels-idx1-ubyte").write_bytes(labels)
+    _either(load_mnist, IDXFormatError, root, "train", None)
+
+
 SPLIT = "images/a.jpg 0.75\nimages/b.jpg 0.5\n"
 
 
@@ -189,3 +205,24 @@ def test_notebook_parameters_cell(text):
 @given(st.text(max_size=60), st.sampled_from(["int", "float", "str", "bool", "Optional[str]", "list[int]"]))
 def test_notebook_parameter_values(raw, annotation):
     _either(parse_cli_value, ParameterError, raw, Param("x", annotation, None))
+
+
+MSVD_CSV = (Path(__file__).parent / "fixtures" / "msvd" / "corpus.csv").read_bytes()
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode), mutated(MSVD_CSV)))
+def test_msvd_corpus_csv_reader(data):
+    _either(read_msvd_csv, CaptionFormatError, _file("corpus.csv", data))
+
+
+def _valid_h5() -> bytes:
+    p = TMP / "seed.hdf5"
+    write_h5_features(p, {"a_1_2": np.ones((2, 3), np.float32), "b_3_9": np.arange(4, dtype=np.float32)[:, None]})
+    return p.read_bytes()
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=256), mutated(_valid_h5())))
+def test_msvd_hdf5_feature_reader(data):
+    _either(read_h5_features, CaptionFormatError, _file("features.hdf5", data))

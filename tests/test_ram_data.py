@@ -67,7 +67,7 @@ def test_malformed_idx_files_raise_idx_format_error(tmp_path, data, message):
 def test_load_mnist_finds_official_names_gz_or_not(tmp_path):
     (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(IMAGES_IDX))
     (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(LABELS_IDX)
-    x, y = load_mnist(tmp_path, "test")
+    x, y = load_mnist(tmp_path, "test", size=(4, 3))  # a toy size, asked for on purpose
     np.testing.assert_array_equal(x, PIXELS)
     assert y.dtype == np.int64 and y.tolist() == [7, 0, 9]
     with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
@@ -79,10 +79,12 @@ def test_load_mnist_finds_official_names_gz_or_not(tmp_path):
 def test_load_mnist_refuses_mismatched_counts_and_bad_labels(tmp_path):
     (tmp_path / "train-images-idx3-ubyte").write_bytes(IMAGES_IDX)
     (tmp_path / "train-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01" + struct.pack(">I", 2) + bytes([1, 2]))
-    with pytest.raises(IDXFormatError, match="3 images but 2 labels"):
-        load_mnist(tmp_path)
+    with pytest.raises(IDXFormatError, match="train-labels-idx1-ubyte: 2 labels but train-images-idx3-ubyte holds 3"):
+        load_mnist(tmp_path, size=None)
     (tmp_path / "train-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01" + struct.pack(">I", 3) + bytes([1, 2, 12]))
-    with pytest.raises(IDXFormatError, match="digits 0-9"):
+    with pytest.raises(IDXFormatError, match="digits 0-9, label 2 is 12"):
+        load_mnist(tmp_path, size=None)
+    with pytest.raises(IDXFormatError, match="images are 4×3 pixels, expected 28×28"):
         load_mnist(tmp_path)
 
 

@@ -13,6 +13,7 @@ from labkit.models.ram import (
     RAMConfig,
     ram_loss,
     ram_step,
+    reinforce_gradients,
     reinforce_term,
 )
 from labkit.train import TrainConfig, fit
@@ -84,6 +85,23 @@ def test_policy_moves_toward_the_rewarded_location():
     end = loc(h[:1], stochastic=False)[2].detach()[0]
     assert (start - target).norm() > 0.45
     assert (end - target).norm() < 0.1, f"policy mean went from {start.tolist()} to {end.tolist()}"
+
+
+def test_reinforce_gradients_flow_into_log_pi_only_and_expose_an_attached_advantage():
+    """notebook 04's reference: −(R − b)/B into log π, nothing into b; a loss that forgets the detach has the same
+    value but also pushes the baselines, and a fully detached one gives zeros (no error)."""
+    g = torch.Generator().manual_seed(0)
+    lp, base = -torch.rand(4, 5, generator=g) * 3, torch.rand(4, 5, generator=g)
+    reward = torch.tensor([1.0, 0.0, 1.0, 0.0])[:, None].expand(4, 5)
+    torch.testing.assert_close(reinforce_gradients(lp, reward, base),
+                               torch.stack([-(reward - base) / 4, torch.zeros_like(base)]))
+    attached = reinforce_gradients(lp, reward, base, loss=lambda a, r, b: (-a * (r - b)).sum(1).mean())
+    torch.testing.assert_close(attached[0], -(reward - base) / 4)
+    torch.testing.assert_close(attached[1], lp / 4)
+    detached = reinforce_gradients(lp, reward, base, loss=lambda a, r, b: reinforce_term(a.detach(), r, b))
+    assert detached.shape == (2, 4, 5) and not detached.any()
+    with torch.no_grad():  # a notebook may run with autograd off
+        torch.testing.assert_close(reinforce_gradients(lp, reward, base)[0], -(reward - base) / 4)
 
 
 def test_reinforce_term_reaches_only_the_location_network():

@@ -7,7 +7,7 @@ import pytest
 import torch
 from scipy.ndimage import map_coordinates
 
-from labkit.models.ram import Retina
+from labkit.models.ram import Retina, retina_patch
 
 
 def reference_foveate(images: np.ndarray, locations: np.ndarray, g: int, k: int, s: int) -> np.ndarray:
@@ -121,3 +121,21 @@ def test_bad_inputs_are_refused_with_a_reason():
         r.foveate(torch.zeros(1, 1, 28, 28), torch.tensor([[1.5, 0.0]]))
     with pytest.raises(ValueError, match="s must be an int"):
         Retina(8, 2, 1.5)
+
+
+@pytest.mark.parametrize(("H", "W", "loc", "size"), [
+    (28, 28, (0.0, 0.0), 8), (28, 28, (1.0, 1.0), 8), (28, 28, (-1.0, -0.9), 16),
+    (28, 28, (0.1, -0.1), 48), (20, 36, (0.9, -0.95), 12), (11, 7, (-0.3, 0.6), 5),
+])
+def test_one_image_one_scale_patch_is_the_retinas_and_the_definitions(H, W, loc, size):
+    """notebook 04's reference: equal to the batched retina's patch and to the per-pixel definition (zeros outside)."""
+    image = torch.rand(H, W, generator=torch.Generator().manual_seed(size))
+    got = retina_patch(image, torch.tensor(loc), size)
+    assert torch.equal(got, Retina(size, 1, 1).patches(image[None, None], torch.tensor([loc]))[0][0, 0])
+    want = reference_foveate(image[None, None].numpy(), np.array([loc]), size, 1, 1).reshape(size, size)
+    np.testing.assert_array_equal(got.numpy(), want.astype(np.float32))
+
+
+def test_retina_patch_refuses_a_batch():
+    with pytest.raises(ValueError, match="Retina.patches"):
+        retina_patch(torch.zeros(1, 28, 28), torch.zeros(2), 8)

@@ -57,6 +57,9 @@ def test_score_must_be_the_last_column(copy):
         ("0.775\n", "7.75\n", "outside"),
         ("0.775\n", "0.775,extra\n", "fields"),
         ("cat_0001.jpg", "cat_9999.jpg", "does not exist"),
+        ("cat_0001.jpg", "../../../data/memcat_image_data.csv", r"goes up with '\.\.'"),  # a file that exists
+        ("cat_0001.jpg", "/etc/hostname", "is absolute"),
+        (",animal,cat,", ",animal,/tmp,", "is absolute"),
     ],
 )
 def test_broken_rows_name_the_line(copy, old, new, message):

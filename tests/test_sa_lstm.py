@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from labkit.models.sa_lstm import SALSTM, SALSTMConfig, TemporalAttention
+from labkit.models.sa_lstm import SALSTM, SALSTMConfig, TemporalAttention, generate
 
 
 @pytest.fixture(autouse=True)
@@ -118,3 +118,13 @@ def test_beam_is_batched_consistently_and_validates():
         m.beam_search(feats, mask, width=0)
     with pytest.raises(ValueError, match="at least one real"):
         m.greedy(feats, torch.zeros_like(mask))
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("beam_width", [1, 3])
+def test_generate_gives_the_model_back_in_the_mode_it_came_in(training, beam_width):
+    m = _model(6).train(training)
+    feats, mask = _batch()
+    tokens, alpha = generate(m, feats, mask, beam_width=beam_width, max_len=5, batch_size=3)
+    assert m.training is training and all(sub.training is training for sub in m.modules())
+    assert tokens.shape[0] == alpha.shape[0] == 4

@@ -55,3 +55,26 @@ def test_sweep_on_a_dask_local_cluster(tmp_path):
         rows = sweep(NB, [["x", "4", "5"]], tmp_path, scheduler=cluster.scheduler_address, progress=False)
     assert [r["score"] for r in rows] == [8, 10]
     assert json.loads((tmp_path / "x=5" / "metrics.json").read_text())["score"] == 10
+
+
+def test_a_kernel_that_ran_a_sweep_still_shows_its_own_figures(tmp_path):
+    """The sweep draws its figures without switching matplotlib's backend, so `plt.show()` still emits an image."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from labkit.course.runner import current_env_kernel
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("%matplotlib inline\nimport matplotlib\nbackend = matplotlib.get_backend()"),
+        nbformat.v4.new_code_cell(
+            "from pathlib import Path\nfrom labkit.course.sweep import sweep\n"
+            f"rows = sweep(Path({str(NB)!r}), [['x', '1']], Path({str(tmp_path / 'sw')!r}), progress=False)\n"
+            "assert all(r['status'] == 'ok' for r in rows), rows\n"
+            "assert matplotlib.get_backend() == backend, matplotlib.get_backend()"),
+        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0])\nplt.show()"),
+    ]
+    with current_env_kernel() as kernel:
+        NotebookClient(nb, kernel_name=kernel, timeout=300, resources={"metadata": {"path": str(ROOT)}}).execute()
+    assert (tmp_path / "sw" / "sweep_predictions.png").stat().st_size > 1000
+    assert any("image/png" in out.get("data", {}) for out in nb.cells[2].outputs), nb.cells[2].outputs

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
+from labkit.core.errors import CheckpointError
 from labkit.train import History, TrainConfig, fit, load_checkpoint, save_checkpoint
 
 JOB = Path(__file__).with_name("train_job.py")
@@ -87,7 +88,7 @@ def test_checkpoint_is_atomic_and_loaded_as_data_only(tmp_path):
     path.write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="cannot be loaded safely"):
         load_checkpoint(path)
-    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+    with pytest.raises(CheckpointError, match="no checkpoint"):
         load_checkpoint(tmp_path / "missing.pt")
 
 

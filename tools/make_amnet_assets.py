@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from labkit.core.assets import data_dir, register
-from labkit.data.feature_cache import FeatureCache
+from labkit.data.feature_cache import FeatureCache, weights_fingerprint
 from labkit.data.images import SOURCE_LICENSE, bundled_images
 from labkit.models.backbones import FeatureExtractor, Preprocess, resnet152
 
@@ -56,8 +56,9 @@ def quantise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def layer3_cache(root: Path | None = None) -> FeatureCache:
     """The cache the script (and the asset test) computes layer3 maps through."""
-    fx = FeatureExtractor(resnet152("resmem"), "layer3")
-    return FeatureCache(fx, PREPROCESS, "layer3", root=root or Path(__file__).resolve().parents[1] / ".cache")
+    fx = FeatureExtractor(resnet152("resmem"), "layer3").eval()
+    identity = {"weights": weights_fingerprint(fx.state_dict()), "stage": "layer3", "preprocess": repr(PREPROCESS)}
+    return FeatureCache(fx, PREPROCESS.batch, identity, root=root or Path(__file__).resolve().parents[1] / ".cache")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -80,32 +80,43 @@ def _pair(values, hw: tuple[int, int] | None, default: int | None, what: str, la
 
 def _input_shapes(net, specs: list[LayerSpec], input_shape) -> dict[str, tuple[int, ...]]:
     shapes: dict[str, tuple[int, ...]] = {}
+    origin: dict[str, str] = {}  # where each input's shape was declared, for the error message
     if net.input:
         dims = [tuple(int(d) for d in s.dim) for s in net.input_shape]
+        field = "input_shape"
         if not dims and net.input_dim:
             flat = list(net.input_dim)
             dims = [tuple(flat[i: i + 4]) for i in range(0, len(flat), 4)]
+            field = "input_dim"
         for i, name in enumerate(net.input):
-            shapes[name] = dims[i] if i < len(dims) else None
+            shapes[name], origin[name] = (dims[i] if i < len(dims) else None), f"`{field}` of input {name!r}"
     for s in specs:
         if s.type == "Input":
             for i, top in enumerate(s.top):
                 sh = s.param.input_param.shape
                 shapes[top] = tuple(int(d) for d in sh[min(i, len(sh) - 1)].dim) if len(sh) else None
+                origin[top] = f"layer {s.name!r} (Input)"
         elif s.type == "MemoryData":
             p = s.param.memory_data_param
             shapes[s.top[0]] = (p.batch_size, p.channels, p.height, p.width)
+            origin[s.top[0]] = f"layer {s.name!r} (MemoryData)"
         elif s.type in DATA_TYPES:
             shapes[s.top[0]] = None
     if input_shape is not None:
         if len(shapes) != 1:
             raise CaffeFormatError(f"input_shape given but the net has inputs {list(shapes)}")
-        shapes[next(iter(shapes))] = tuple(input_shape)
+        only = next(iter(shapes))
+        shapes[only], origin[only] = tuple(int(d) for d in input_shape), "the input_shape argument"
     missing = [k for k, v in shapes.items() if v is None]
     if missing:
         raise CaffeFormatError(f"the prototxt does not give the shape of input(s) {missing}; pass input_shape=(N, C, H, W)")
     if not shapes:
         raise CaffeFormatError("the prototxt declares no input (no `input:`, Input layer or data layer)")
+    for name, shape in shapes.items():
+        # Caffe's `dim: -1` is no wildcard, and a 0 makes an empty blob that every later layer divides by
+        if not shape or any(d < 1 for d in shape):
+            raise CaffeFormatError(f"{origin[name]}: shape {shape} has a dimension below 1; give every dimension "
+                                   "as a positive number (deploy nets: dim: 1 dim: 3 dim: 227 dim: 227)")
     return shapes
 
 
@@ -155,6 +166,14 @@ def _expect(name: str, got: list[np.ndarray], want: list[tuple[int, ...]]) -> li
     return out
 
 
+def _at_least_one(layer: str, **values: int | tuple[int, ...]) -> None:
+    """Caffe CHECKs these are positive when it sets a layer up; unchecked, a 0 is a ZeroDivisionError or an
+    empty tensor far from the prototxt line that caused it."""
+    for what, v in values.items():
+        if any(x < 1 for x in (v if isinstance(v, tuple) else (v,))):
+            raise CaffeFormatError(f"layer {layer!r}: {what} must be >= 1, got {v}")
+
+
 def _build(spec: LayerSpec, shapes: list[tuple], blobs: list[np.ndarray] | None) -> nn.Module:
     p, name, t = spec.param, spec.name, spec.type
     if t == "Convolution":
@@ -166,6 +185,11 @@ def _build(spec: LayerSpec, shapes: list[tuple], blobs: list[np.ndarray] | None)
         ph, pw = _pair(cp.pad, _hw(cp, "pad_h", "pad_w"), 0, "pad", name)
         dh, dw = _pair(cp.dilation, None, 1, "dilation", name)
         cin, g, cout = shapes[0][1], cp.group, cp.num_output
+        _at_least_one(name, kernel_size=(kh, kw), stride=(sh, sw), dilation=(dh, dw), group=g, num_output=cout)
+        for size, k, pad, d in ((shapes[0][2], kh, ph, dh), (shapes[0][3], kw, pw, dw)):
+            if size + 2 * pad < d * (k - 1) + 1:
+                raise CaffeFormatError(f"layer {name!r}: kernel {k} (dilation {d}) is larger than the input {size} "
+                                       f"padded by {pad} on each side; no output position fits")
         if cin % g or cout % g:
             raise CaffeFormatError(f"layer {name!r}: channels {cin}→{cout} not divisible by group {g}")
         m = nn.utils.skip_init(nn.Conv2d, cin, cout, (kh, kw), (sh, sw), (ph, pw), (dh, dw), groups=g, bias=cp.bias_term)
@@ -174,6 +198,7 @@ def _build(spec: LayerSpec, shapes: list[tuple], blobs: list[np.ndarray] | None)
         return m
     if t == "InnerProduct":
         ip = p.inner_product_param
+        _at_least_one(name, num_output=ip.num_output)
         axis = ip.axis % len(shapes[0])
         fan_in = int(np.prod(shapes[0][axis:]))
         m = L.InnerProduct(fan_in, ip.num_output, ip.bias_term, axis)
@@ -199,10 +224,15 @@ def _build(spec: LayerSpec, shapes: list[tuple], blobs: list[np.ndarray] | None)
                   "kernel_size", name)
         s = _pair([pp.stride], _hw(pp, "stride_h", "stride_w"), 1, "stride", name)
         pad = _pair([pp.pad], _hw(pp, "pad_h", "pad_w"), 0, "pad", name)
+        _at_least_one(name, kernel_size=k, stride=s)
         if pad[0] >= k[0] or pad[1] >= k[1]:
             raise CaffeFormatError(f"layer {name!r}: pad {pad} must be smaller than kernel {k} (Caffe's rule)")
-        for size, kk, ss, pp_ in zip(shapes[0][-2:], k, s, pad, strict=True):
-            if (L.caffe_pool_out(size, kk, ss, pp_, ceil) - 1) * ss - pp_ >= size:
+        out = L.caffe_pool_shape(tuple(shapes[0][-2:]), k, s, pad, ceil)
+        if min(out) < 1:
+            raise CaffeFormatError(f"layer {name!r}: kernel {k} is larger than the input {tuple(shapes[0][-2:])} "
+                                   f"padded by {pad}; the pooled output would be {out}")
+        for size, n, kk, ss, pp_ in zip(shapes[0][-2:], out, k, s, pad, strict=True):
+            if (n - 1) * ss - pp_ >= size:  # only possible without any padding: Caffe clips otherwise
                 raise CaffeFormatError(f"layer {name!r}: with input {size}, kernel {kk}, stride {ss}, pad {pp_} the "
                                        "last window lies outside the input (Caffe would output NaN/-FLT_MAX there)")
         return L.CaffePool2d(method, k, s, pad, ceil=ceil)
@@ -265,9 +295,17 @@ def convert(net, weights: dict[str, list[np.ndarray]], input_shape=None) -> Caff
             bottoms = [meta[b] for b in s.bottom]
         except KeyError as e:
             raise CaffeFormatError(f"layer {s.name!r} needs blob {e.args[0]!r}, which no earlier layer produces") from e
-        m = _build(s, [tuple(b.shape) for b in bottoms], weights.get(s.name))
+        in_shapes = [tuple(b.shape) for b in bottoms]
+        try:
+            m = _build(s, in_shapes, weights.get(s.name))
+            out = _meta_forward(m, bottoms)
+        except CaffeFormatError:
+            raise
+        except ValueError as e:  # a layer module refusing its parameters (e.g. an even LRN local_size)
+            raise CaffeFormatError(f"layer {s.name!r} ({s.type}): {e}") from e
+        except RuntimeError as e:  # shapes that do not fit together, caught on meta tensors before any weight loads
+            raise CaffeFormatError(f"layer {s.name!r} ({s.type}) cannot take input(s) of shape {in_shapes}: {e}") from e
         modules[s.name] = m
-        out = _meta_forward(m, bottoms)
         outs = out if isinstance(out, tuple) else (out,) * len(s.top)
         meta.update(zip(s.top, outs, strict=True))
     return CaffeNet(body, modules, shapes).eval()

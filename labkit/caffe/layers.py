@@ -1,8 +1,9 @@
 """PyTorch modules that compute exactly what Caffe's layers compute, where PyTorch's defaults differ.
 
-The three traps: Caffe pools with *ceil* rounding (and clips a last window that would start in the
-padding), its AVE pooling divides by the window clipped to the *padded* input (not by k×k, not by the
-valid count), and its LRN ``alpha`` is divided by ``local_size`` (ACROSS) or applied to a mean (WITHIN).
+The three traps: Caffe pools with *ceil* rounding (and, when the layer pads on either axis, clips on both
+axes a last window that would start in the padding), its AVE pooling divides by the window clipped to the
+*padded* input (not by k×k, not by the valid count), and its LRN ``alpha`` is divided by ``local_size``
+(ACROSS) or applied to a mean (WITHIN).
 """
 
 from __future__ import annotations
@@ -14,14 +15,30 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def caffe_pool_out(size: int, kernel: int, stride: int, pad: int, ceil: bool = True) -> int:
-    """Caffe's pooled size: ceil((size + 2·pad − kernel) / stride) + 1, minus one if the last window
-    would start inside the right padding (``pooling_layer.cpp``). ``ceil=False``: ``round_mode: FLOOR``."""
+def caffe_pool_out(size: int, kernel: int, stride: int, pad: int, ceil: bool = True,
+                   any_pad: bool | None = None) -> int:
+    """Caffe's pooled size along one axis: ceil((size + 2·pad − kernel) / stride) + 1, minus one if the last
+    window would start inside the right padding (``pooling_layer.cpp``). ``ceil=False``: ``round_mode: FLOOR``.
+
+    Caffe clips only when the layer pads (``if (pad_h_ || pad_w_)``), on *either* axis: ``any_pad`` says
+    whether it does; None takes this axis's own ``pad``, which is exact for a square pad (the one-axis
+    form notebook 01's exercise is checked against). A 2-D layer goes through :func:`caffe_pool_shape`."""
     rnd = math.ceil if ceil else math.floor
     out = int(rnd((size + 2 * pad - kernel) / stride)) + 1
-    if pad and (out - 1) * stride >= size + pad:
+    clip = bool(pad) if any_pad is None else any_pad
+    if clip and (out - 1) * stride >= size + pad:
         out -= 1
     return out
+
+
+def caffe_pool_shape(size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
+                     pad: tuple[int, int], ceil: bool = True) -> tuple[int, int]:
+    """(pooled_height, pooled_width) as Caffe's ``PoolingLayer::Reshape``: a pool padded on one axis only
+    (pad_h=1, pad_w=0) clips the last window on *both* axes, so it can lose a column that a per-axis rule
+    keeps (and that would start outside the image)."""
+    any_pad = any(pad)
+    oh, ow = (caffe_pool_out(n, k, s, p, ceil, any_pad) for n, k, s, p in zip(size, kernel, stride, pad, strict=True))
+    return oh, ow
 
 
 class CaffePool2d(nn.Module):
@@ -46,7 +63,7 @@ class CaffePool2d(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
         (kh, kw), (sh, sw), (ph, pw) = self._geometry(h, w)
-        oh, ow = caffe_pool_out(h, kh, sh, ph, self.ceil), caffe_pool_out(w, kw, sw, pw, self.ceil)
+        oh, ow = caffe_pool_shape((h, w), (kh, kw), (sh, sw), (ph, pw), self.ceil)
         # right/bottom padding so that exactly oh × ow windows fit (may be negative: a crop)
         rh, rw = (oh - 1) * sh + kh - h - ph, (ow - 1) * sw + kw - w - pw
         if self.method == "MAX":
@@ -64,33 +81,45 @@ class CaffePool2d(nn.Module):
         return (end - start).to(like.dtype)
 
 
+def _check_local_size(size: int) -> None:
+    if size < 1 or size % 2 != 1:
+        raise ValueError(f"LRN local_size must be odd (Caffe requires it), got {size}")
+
+
+def lrn_across_channels(x: torch.Tensor, size: int, alpha: float, beta: float, k: float) -> torch.Tensor:
+    """Caffe's ACROSS_CHANNELS LRN of ``x`` (N, C, H, W): x_c / (k + α/n · Σ_{c′} x_{c′}²)^β.
+
+    The sum runs over the n = ``size`` channels centred on c, channels beyond the edges counting as zero
+    while the divisor stays n; α is divided by n, which is where ports that pass α unchanged go wrong.
+    :class:`CaffeLRN` computes this, and notebook 01's exercise is checked against it.
+    """
+    _check_local_size(size)
+    half = (size - 1) // 2
+    sq = F.pad((x * x).unsqueeze(1), (0, 0, 0, 0, half, half))  # (N, 1, C + 2·half, H, W), zero channels at the edges
+    mean = F.avg_pool3d(sq, (size, 1, 1), stride=1).squeeze(1)  # (N, C, H, W): Σ over n channels / n
+    return x * (k + alpha * mean).pow(-beta)
+
+
 class CaffeLRN(nn.Module):
     """Local response normalisation, Caffe's convention.
 
-    ACROSS_CHANNELS: y = x / (k + α/n · Σ_{n channels} x²)^β.
+    ACROSS_CHANNELS: y = x / (k + α/n · Σ_{n channels} x²)^β  (:func:`lrn_across_channels`).
     WITHIN_CHANNEL:  y = x / (1 + α · mean_{n×n window, zero padded} x²)^β  (Caffe ignores k here).
     """
 
     def __init__(self, size: int, alpha: float, beta: float, k: float, region: str):
         super().__init__()
-        if size % 2 != 1:
-            raise ValueError(f"LRN local_size must be odd (Caffe requires it), got {size}")
+        _check_local_size(size)
         self.size, self.alpha, self.beta, self.k, self.region = size, alpha, beta, k, region
 
     def extra_repr(self) -> str:
         return f"{self.region}, size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        half = (self.size - 1) // 2
-        sq = x * x
         if self.region == "ACROSS_CHANNELS":
-            sq = F.pad(sq.unsqueeze(1), (0, 0, 0, 0, half, half))  # (N, 1, C + 2·half, H, W)
-            mean = F.avg_pool3d(sq, (self.size, 1, 1), stride=1).squeeze(1)  # (N, C, H, W) Σ/n
-            scale = self.k + self.alpha * mean
-        else:
-            mean = F.avg_pool2d(sq, self.size, stride=1, padding=half, count_include_pad=True)
-            scale = 1.0 + self.alpha * mean
-        return x * scale.pow(-self.beta)
+            return lrn_across_channels(x, self.size, self.alpha, self.beta, self.k)
+        mean = F.avg_pool2d(x * x, self.size, stride=1, padding=(self.size - 1) // 2, count_include_pad=True)
+        return x * (1.0 + self.alpha * mean).pow(-self.beta)
 
 
 class Flatten(nn.Module):

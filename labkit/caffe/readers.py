@@ -16,9 +16,10 @@ from google.protobuf import text_format
 from google.protobuf.message import DecodeError
 
 from labkit.caffe import schema
+from labkit.core.errors import CaffeError
 
 
-class CaffeFormatError(ValueError):
+class CaffeFormatError(CaffeError):
     """A Caffe file (prototxt, caffemodel, binaryproto) is malformed or disagrees with another one."""
 
 
@@ -29,12 +30,52 @@ def _read_bytes(path: str | os.PathLike) -> bytes:
     return p.read_bytes()
 
 
+def _looks_like(raw: bytes) -> str:
+    """What a Caffe file that is not of the kind expected seems to be, for the error message ('' if unsure).
+
+    Why: the three formats are easy to swap (a mean file passed as weights, a caffemodel as the mean), and the
+    binary two are both protobuf, so the reader of the wrong kind fails with a puzzling complaint about
+    shapes or missing layers. Saying "this looks like a mean file" names the real mistake.
+    """
+    if b"\x00" not in raw[:4096]:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""
+        if text and ("layer" in text or "input" in text):
+            return "a text prototxt (a net definition)"
+    net = schema.NetParameter()
+    try:
+        net.ParseFromString(raw)
+        layers = [layer.name for layer in list(net.layer) + list(net.layers)]
+        if layers and all(layers):
+            shown = ", ".join(repr(n) for n in layers[:3]) + (", ..." if len(layers) > 3 else "")
+            return f"a caffemodel (a net with {len(layers)} layer(s): {shown})"
+    except DecodeError:
+        pass
+    blob = schema.BlobProto()
+    try:
+        blob.ParseFromString(raw)
+    except DecodeError:
+        return ""
+    if len(blob.data) or len(blob.double_data):
+        shape = tuple(blob.shape.dim) if blob.HasField("shape") else (blob.num, blob.channels, blob.height, blob.width)
+        return f"a mean file (.binaryproto: one blob of shape {tuple(int(d) for d in shape)})"
+    return ""
+
+
 def read_prototxt(path: str | os.PathLike):
     """Parse a text-format net definition into a ``caffe.NetParameter`` message.
 
     Unknown fields are an error (not skipped): a field we do not model could change what the net computes.
     """
-    return parse_prototxt_text(_read_bytes(path).decode("utf-8", errors="replace"), str(path))
+    raw = _read_bytes(path)
+    if b"\x00" in raw:  # text never holds NUL; both binary formats almost always do
+        kind = _looks_like(raw)
+        raise CaffeFormatError(f"{path}: a prototxt is text, but this file is binary"
+                               + (f"; it looks like {kind}" if kind else "")
+                               + " — pass the deploy .prototxt here")
+    return parse_prototxt_text(raw.decode("utf-8", errors="replace"), str(path))
 
 
 def parse_prototxt_text(text: str, where: str = "<string>"):
@@ -43,7 +84,8 @@ def parse_prototxt_text(text: str, where: str = "<string>"):
     try:
         text_format.Parse(text, net)
     except text_format.ParseError as e:
-        raise CaffeFormatError(f"{where}: prototxt syntax error at {e} (line:column)") from e
+        hint = " — sizes, pads and strides are unsigned in caffe.proto: give 0 or more" if "out of range" in str(e) else ""
+        raise CaffeFormatError(f"{where}: prototxt syntax error at {e} (line:column){hint}") from e
     if not net.layer and not net.layers:
         raise CaffeFormatError(f"{where}: prototxt defines no layers (is this a Caffe net definition?)")
     return net
@@ -65,6 +107,15 @@ def blob_to_array(blob, where: str) -> np.ndarray:
             f"{where}: blob holds {data.size} values but declares shape {shape} ({n} values); "
             "the file is truncated or corrupt"
         )
+    # one float64 sum instead of a boolean mask as large as the blob: it is finite exactly when every value
+    # is (float64 cannot overflow on float32 inputs, and NaN and ±inf propagate)
+    if not np.isfinite(data.sum(dtype=np.float64)):
+        bad = int((~np.isfinite(data)).sum())
+        raise CaffeFormatError(
+            f"{where}: {bad} of {data.size} values are NaN or inf, which would turn every output into NaN — "
+            "re-download or re-export the file (weights with NaN come from a training run that diverged: "
+            "use an earlier snapshot)"
+        )
     return data.reshape(shape)
 
 
@@ -77,13 +128,21 @@ def read_caffemodel_net(path: str | os.PathLike):
     except DecodeError as e:
         raise CaffeFormatError(
             f"{path}: not a valid caffemodel ({e}); the file is truncated or is not a binary Caffe NetParameter"
+            + _kind_hint(raw, "the caffemodel (weights)")
         ) from e
     layers = list(net.layer) or list(net.layers)
     if not layers or not all(layer.name for layer in layers):
         raise CaffeFormatError(
             f"{path}: no named layers found; this is not a caffemodel (or it is truncated before its first layer)"
+            + _kind_hint(raw, "the caffemodel (weights)")
         )
     return net
+
+
+def _kind_hint(raw: bytes, wanted: str) -> str:
+    """``"; it looks like a mean file (...) — pass <wanted> here"``, or '' when the file's kind is unclear."""
+    kind = _looks_like(raw)
+    return f"; it looks like {kind} — pass {wanted} here" if kind else ""
 
 
 def read_caffemodel(path: str | os.PathLike) -> dict[str, list[np.ndarray]]:
@@ -105,11 +164,16 @@ def read_caffemodel(path: str | os.PathLike) -> dict[str, list[np.ndarray]]:
 
 def read_mean_binaryproto(path: str | os.PathLike) -> np.ndarray:
     """Caffe's mean image, ``(C, H, W)`` float32 in BGR order and 0–255 scale, as the data layer subtracts it."""
+    raw = _read_bytes(path)
     blob = schema.BlobProto()
     try:
-        blob.ParseFromString(_read_bytes(path))
+        blob.ParseFromString(raw)
     except DecodeError as e:
-        raise CaffeFormatError(f"{path}: not a valid mean .binaryproto ({e})") from e
+        raise CaffeFormatError(f"{path}: not a valid mean .binaryproto ({e})" + _kind_hint(raw, "the mean file")) from e
+    if not (len(blob.data) or len(blob.double_data)):  # a caffemodel or prototxt parses as an empty blob
+        hint = _kind_hint(raw, "the mean .binaryproto")
+        if hint:
+            raise CaffeFormatError(f"{path}: not a mean file (it holds no blob values){hint}")
     arr = blob_to_array(blob, str(path))
     if arr.ndim == 4 and arr.shape[0] == 1:
         arr = arr[0]

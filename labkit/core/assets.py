@@ -8,18 +8,19 @@ file is an ``AssetError`` naming the file and the restore command, never a silen
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
+from labkit.core.errors import AssetError
+from labkit.core.hashing import sha256_of
+
+__all__ = ["MANIFEST", "Asset", "AssetError", "asset_path", "asset_status", "data_dir", "load_manifest", "register"]
+
 MANIFEST = "MANIFEST.json"
-
-
-class AssetError(FileNotFoundError):
-    """A bundled asset is missing, unlisted or corrupt."""
 
 
 def data_dir() -> Path:
@@ -38,12 +39,39 @@ class Asset:
     restore: str = "git checkout -- data/"
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+_KEYS = {f.name for f in fields(Asset)} - {"name"}
+_REQUIRED = ("sha256", "bytes")
+
+
+def _manifest_entries(path: Path) -> dict[str, Asset]:
+    """One group's manifest, checked entry by entry: a hand-edited manifest with a typo in a key or a lost
+    ``sha256`` would otherwise surface as a ``TypeError`` from deep inside the dataclass, naming no file."""
+    restore = f"restore it with `git checkout -- data/{path.parent.name}/{MANIFEST}`"
+    try:
+        raw = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise AssetError(f"asset manifest is not valid JSON ({e})", path=path, fix=restore) from e
+    if not isinstance(raw, dict):
+        raise AssetError('an asset manifest is a JSON object {"<group>/<file>": {...}}, not a JSON '
+                         + type(raw).__name__, path=path, fix=restore)
+    out = {}
+    for name, entry in raw.items():
+        if not isinstance(entry, dict):
+            raise AssetError(f"entry is a JSON {type(entry).__name__}, not an object with {sorted(_KEYS)}",
+                             path=path, where=f"entry {name!r}", fix=restore)
+        unknown = sorted(set(entry) - _KEYS)
+        missing = [k for k in _REQUIRED if k not in entry]
+        if unknown or missing:
+            problem = "; ".join(([f"unknown key(s) {unknown}"] if unknown else [])
+                                + ([f"missing key(s) {missing}"] if missing else []))
+            raise AssetError(f"{problem} (an entry holds {sorted(_KEYS)})", path=path, where=f"entry {name!r}", fix=restore)
+        sha, size = entry["sha256"], entry["bytes"]
+        if not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha)):
+            raise AssetError(f"sha256 must be 64 lowercase hex digits, got {sha!r}", path=path, where=f"entry {name!r}", fix=restore)
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise AssetError(f"bytes must be a whole number >= 0, got {size!r}", path=path, where=f"entry {name!r}", fix=restore)
+        out[name] = Asset(name=name, **entry)
+    return out
 
 
 def load_manifest(root: Path | None = None) -> dict[str, Asset]:
@@ -53,11 +81,7 @@ def load_manifest(root: Path | None = None) -> dict[str, Asset]:
         raise AssetError(f"bundled data folder {root} is missing; restore it with `git checkout -- data/`")
     assets: dict[str, Asset] = {}
     for path in sorted(root.glob(f"*/{MANIFEST}")):
-        try:
-            raw = json.loads(path.read_text())
-        except json.JSONDecodeError as e:
-            raise AssetError(f"asset manifest {path} is not valid JSON ({e}); restore it from git") from e
-        assets.update({name: Asset(name=name, **entry) for name, entry in raw.items()})
+        assets.update(_manifest_entries(path))
     return assets
 
 
@@ -81,9 +105,12 @@ def asset_path(name: str, verify: bool = True) -> Path:
         raise AssetError(f"bundled asset data/{name} is missing; restore it with `{restore}`")
     st = path.stat()
     if verify and (st.st_size != a.bytes or not _verified(str(path), st.st_mtime_ns, st.st_size, a.sha256)):
+        # the committed file is the one the manifest describes: git restores it in a second, whereas the
+        # entry's `restore` script may need a toolchain (real Caffe in a chroot) that a learner does not have
+        rebuilt = f"; if you rebuilt it on purpose (`{a.restore}`), register it again" if a.restore != Asset.restore else ""
         raise AssetError(
-            f"bundled asset data/{name} is corrupt (sha256 or size differs from its MANIFEST.json); "
-            f"restore it with `{restore}`"
+            f"bundled asset data/{name} is corrupt (sha256 or size differs from data/{name.split('/')[0]}/{MANIFEST}); "
+            f"restore it with `git checkout -- data/{name}`{rebuilt}"
         )
     return path
 

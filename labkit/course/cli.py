@@ -7,10 +7,12 @@ import json
 import sys
 from pathlib import Path
 
+from labkit.core.errors import LabkitError
 from labkit.course.notebooks import course_notebooks, resolve
 from labkit.course.pairing import PairingError, first_difference, sync
 from labkit.course.params import ParameterError, parse_cli_value, read_params, validate
 from labkit.course.runner import NotebookFailed, prepare, run_notebook, strip_run_metadata
+from labkit.course.student import StudentBuildError
 
 
 def _parse_pairs(notebook: Path, pairs: list[list[str]]) -> dict:
@@ -45,12 +47,12 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     if args.all == bool(args.notebooks):
-        raise SystemExit("labkit run: name notebooks or pass --all (not both)")
+        raise ParameterError("labkit run: name notebooks or pass --all (not both)")
     notebooks = course_notebooks() if args.all else [resolve(n) for n in args.notebooks]
     if args.flat and len(notebooks) > 1:
-        raise SystemExit("labkit run --flat takes a single notebook")
+        raise ParameterError("labkit run --flat takes a single notebook")
     if args.inplace and (args.params or args.profile not in (None, "quick")):
-        raise SystemExit("labkit run --inplace executes committed notebooks with their quick defaults only")
+        raise ParameterError("labkit run --inplace executes committed notebooks with their quick defaults only")
     # Validate everything first: a typo in the last notebook's parameters must not cost a whole run.
     plans = [(nb, _parse_pairs(nb, args.params or [])) for nb in notebooks]
     for nb, values in plans:
@@ -90,6 +92,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_student(args: argparse.Namespace) -> int:
     from labkit.course.student import build_student
 
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise ParameterError(f"--out {args.out} is a file, not a folder", fix="name a folder (it is created if missing)")
     notebooks = [resolve(n) for n in args.notebooks] if args.notebooks else course_notebooks()
     counts = build_student(notebooks, Path(args.out))
     for name, n in counts.items():
@@ -117,6 +121,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="labkit", description="Run and inspect the course's notebooks.")
+    ap.add_argument("--debug", action="store_true", help="show the traceback of an error, not only its one line")
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("list", help="the notebooks in course order, with their parameters")
     p.set_defaults(func=cmd_list)
@@ -160,15 +165,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a subcommand. Bad input is one line on stderr and exit status 2; a failing notebook exits 1."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ParameterError, FileNotFoundError, PairingError) as e:
-        print(f"labkit: error: {e}", file=sys.stderr)
-        return 2
     except NotebookFailed as e:
+        if args.debug:
+            raise
         print(f"labkit: notebook failed: {e}", file=sys.stderr)
         return 1
+    except (LabkitError, PairingError, FileNotFoundError, IsADirectoryError, NotADirectoryError,
+            PermissionError, StudentBuildError) as e:
+        if args.debug:
+            raise
+        kind = getattr(e, "family", None) or type(e).__name__
+        print(f"labkit: error ({kind}): {' '.join(str(e).split())}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("labkit: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -2,14 +2,17 @@
 
 papermill only warns about unknown parameters and never checks types, so a sweep with a typo runs
 for minutes with the default. Here each parameter's type comes from its annotation in the
-parameters cell (``epochs: int = 3  # help``), choices from help text that starts ``a|b|c:``, and a
-bad name or value is a ``ParameterError`` raised before any kernel starts.
+parameters cell (``epochs: int = 3  # help``), choices from help text that starts ``a|b|c:``, a range
+from help text that starts ``1..:`` (at least 1), ``0..1:`` (inclusive), ``..6:``, ``>0:`` or ``<1:`` (no ``=``:
+papermill drops a line whose help holds one), and a bad name or value
+is a ``ParameterError`` raised before any kernel starts — not 20 seconds later inside the notebook.
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +21,47 @@ from typing import Any
 import nbformat
 from papermill.translators import PythonTranslator
 
+from labkit.core.errors import ParameterError
 
-class ParameterError(ValueError):
-    """A notebook parameter is unknown, or its value has the wrong type."""
+__all__ = ["Param", "ParameterError", "Range", "parse_cli_value", "read_params", "validate"]
 
 
 _CHOICES = re.compile(r"^\s*([\w.\-]+(?:\s*\|\s*[\w.\-]+)+)\s*[:;,—-]")
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_RANGE = re.compile(rf"^\s*(?:(?P<op>[<>])\s*(?P<bound>{_NUMBER})|(?P<lo>{_NUMBER})?\s*\.\.\s*(?P<hi>{_NUMBER})?)\s*:")
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric parameter may take, declared in its help text (``1..:``, ``>0:``, ``0..1:``)."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def contains(self, v: float) -> bool:
+        if self.low is not None and (v < self.low or (self.low_open and v == self.low)):
+            return False
+        return not (self.high is not None and (v > self.high or (self.high_open and v == self.high)))
+
+    def __str__(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"between {self.low:g} and {self.high:g}"
+        if self.low is not None:
+            return f"{'>' if self.low_open else '>='} {self.low:g}"
+        return f"{'<' if self.high_open else '<='} {self.high:g}"
+
+
+def parse_range(help_text: str) -> Range | None:
+    """The range a help text declares at its start, or None."""
+    m = _RANGE.match(help_text)
+    if not m or (m["op"] is None and m["lo"] is None and m["hi"] is None):
+        return None
+    if m["op"]:
+        bound = float(m["bound"])
+        return Range(low=bound, low_open=True) if m["op"] == ">" else Range(high=bound, high_open=True)
+    return Range(float(m["lo"]) if m["lo"] else None, float(m["hi"]) if m["hi"] else None)
 
 
 @dataclass(frozen=True)
@@ -33,9 +71,10 @@ class Param:
     default: Any
     help: str = ""
     choices: tuple[str, ...] = field(default=())
+    range: Range | None = None
 
     def describe(self) -> str:
-        extra = f" (one of {', '.join(self.choices)})" if self.choices else ""
+        extra = f" (one of {', '.join(self.choices)})" if self.choices else f" ({self.range})" if self.range else ""
         return f"{self.name}: {self.type} = {self.default!r}{extra}  {self.help}".rstrip()
 
 
@@ -52,7 +91,13 @@ def parameters_cell(nb: nbformat.NotebookNode, path: Path | str = "notebook") ->
 def read_params(path: Path | str) -> dict[str, Param]:
     """Parameters of a notebook in the order they are declared."""
     path = Path(path)
-    nb = nbformat.read(path, as_version=4)
+    if not path.is_file():
+        raise ParameterError("no such notebook file", path=path)
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as e:  # not JSON, not a notebook, unreadable bytes: nbformat raises many kinds
+        raise ParameterError(f"is not a readable Jupyter notebook ({type(e).__name__}: {str(e).splitlines()[0][:120]})",
+                             path=path, fix="open it in Jupyter to check, or restore it with git checkout") from None
     source = parameters_cell(nb, path).source
     try:
         tree = ast.parse(source)
@@ -88,9 +133,11 @@ def read_params(path: Path | str) -> dict[str, Param]:
         help_text = helps.get(name, "")
         m = _CHOICES.match(help_text)
         choices = tuple(s.strip() for s in m.group(1).split("|")) if m else ()
-        p = Param(name, ast.unparse(node.annotation), default, help_text, choices)
+        p = Param(name, ast.unparse(node.annotation), default, help_text, choices, parse_range(help_text))
         if not type_matches(default, p.type):
             raise ParameterError(f"{path}: default of {name!r} ({default!r}) does not match its type {p.type}")
+        if p.range and isinstance(default, int | float) and not isinstance(default, bool) and not p.range.contains(default):
+            raise ParameterError(f"{path}: default of {name!r} ({default!r}) is outside its declared range {p.range}")
         params[name] = p
     return params
 
@@ -155,17 +202,22 @@ def parse_cli_value(raw: str, param: Param) -> Any:
     candidates.append(raw)
     for value in candidates:
         if type_matches(value, param.type):
-            return check_value(param, value)
+            return validate_param_value(param, value)
     raise ParameterError(f"parameter {param.name!r} expects {param.type}, got {raw!r}")
 
 
-def check_value(param: Param, value: Any) -> Any:
+def validate_param_value(param: Param, value: Any) -> Any:
+    """``value`` if it fits ``param`` (its type annotation and its choices), an int widened to float for a
+    float parameter (so the notebook sees the type it declared), else a ParameterError naming the parameter."""
     if not type_matches(value, param.type):
         raise ParameterError(
             f"parameter {param.name!r} expects {param.type}, got {type(value).__name__} {value!r}"
         )
     if param.choices and str(value) not in param.choices:
         raise ParameterError(f"parameter {param.name!r} must be one of {', '.join(param.choices)}; got {value!r}")
+    if (param.range and isinstance(value, int | float) and not isinstance(value, bool)
+            and not (math.isfinite(value) and param.range.contains(value))):
+        raise ParameterError(f"parameter {param.name!r} must be {param.range}; got {value!r}")
     if isinstance(value, int) and not isinstance(value, bool) and param.type == "float":
         value = float(value)
     return value
@@ -181,5 +233,5 @@ def validate(params: dict[str, Param], values: dict[str, Any], notebook: str = "
             raise ParameterError(
                 f"{notebook} has no parameter {name!r}.{hint} Its parameters: {', '.join(params)}"
             )
-        out[name] = check_value(params[name], value)
+        out[name] = validate_param_value(params[name], value)
     return out

@@ -44,8 +44,9 @@ def _cell_timeout() -> int | None:
     raw = os.environ.get("LABKIT_CELL_TIMEOUT")
     if raw is None:
         return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"LABKIT_CELL_TIMEOUT must be a whole number of seconds >= 1, got {raw!r}")
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ParameterError(f"LABKIT_CELL_TIMEOUT must be a whole number of seconds >= 1, got {raw!r}",
+                             fix="e.g. export LABKIT_CELL_TIMEOUT=900, or unset it for no limit")
     return int(raw)
 
 
@@ -104,15 +105,44 @@ def _log_to(path: Path):
         handler.close()
 
 
+# Parameters naming a folder or file: a relative value means "relative to where I typed the command", not to
+# notebooks/ (the kernel's working folder), so the runner makes them absolute before papermill injects them.
+_PATH_PARAM = ("_root", "_dir", "_path", "_file")
+
+
 def prepare(notebook: Path, parameters: dict[str, Any], profile: str | None = None) -> dict[str, Any]:
-    """Validate parameters (and the profile) against the notebook's parameters cell."""
+    """Validate parameters (and the profile) against the notebook's parameters cell; absolutise path parameters."""
     declared = read_params(notebook)
     values = dict(parameters)
     if profile is not None:
         if "profile" not in declared:
             raise ParameterError(f"{notebook.name} has no 'profile' parameter")
         values["profile"] = profile
-    return validate(declared, values, notebook.name)
+    values = validate(declared, values, notebook.name)
+    for name, value in values.items():
+        if name.endswith(_PATH_PARAM) and isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            values[name] = str(Path(value).expanduser().resolve())
+        if name.endswith("_root") and isinstance(value, str) and not Path(values[name]).is_dir():
+            raise ParameterError(f"parameter {name!r}: {value!r} is not a folder (resolved to {values[name]})",
+                                 fix="point it at the dataset's folder, or leave it None for the bundled data")
+    return values
+
+
+def output_folder(notebook: Path, out_dir: Path | None, flat: bool) -> Path:
+    """Where a run writes: ``out_dir/<stem>`` (or ``out_dir`` itself with ``flat``), never outside ``out_dir``."""
+    base = Path(out_dir or "runs")
+    if base.exists() and not base.is_dir():
+        raise ParameterError(f"--out {base} is a file, not a folder", fix="name a folder (it is created if missing)")
+    if flat:
+        return base
+    stem = notebook.stem
+    if not stem or stem.strip(".") == "" or any(sep in stem for sep in ("/", "\\")):
+        raise ParameterError(f"notebook name {notebook.name!r} cannot name an output folder inside {base}",
+                             fix="rename the notebook to a plain name such as 07_mine.ipynb")
+    out = base / stem
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"{out} is a file, not a folder", fix="remove it or choose another --out")
+    return out
 
 
 def strip_run_metadata(path: Path) -> None:
@@ -143,7 +173,8 @@ def run_notebook(
     """
     notebook = Path(notebook).resolve()
     values = prepare(notebook, parameters or {}, profile)
-    out = Path(out_dir or "runs") if flat else Path(out_dir or "runs") / notebook.stem
+    out = output_folder(notebook, out_dir, flat)
+    timeout = _cell_timeout()
     out.mkdir(parents=True, exist_ok=True)
     output = Path(output_path) if output_path else out / notebook.name
     metrics_file = out / "metrics.json"
@@ -155,7 +186,7 @@ def run_notebook(
             pm.execute_notebook(
                 str(notebook), str(output), parameters=values, kernel_name=kernel,
                 progress_bar=progress, log_output=True, cwd=str(notebook.parent),
-                execution_timeout=_cell_timeout(),
+                execution_timeout=timeout,
             )
         except PapermillExecutionError as e:
             raise NotebookFailed(

@@ -24,10 +24,11 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from labkit.course.params import parse_cli_value, read_params, validate
+from labkit.course.params import ParameterError, parse_cli_value, read_params, validate
 from labkit.viz.curves import save_distributions
 
 STATUS = "status.json"
+SCHEDULER_TIMEOUT = 10  # seconds to wait for a Dask scheduler before saying it cannot be reached
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,15 @@ def grid(notebook: Path, axes: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
     parsed: list[list[tuple[str, Any]]] = []
     for name, *raws in axes:
         if not raws:
-            raise ValueError(f"-p {name} needs at least one value")
+            raise ParameterError(f"-p {name} needs at least one value to sweep over", fix=f"e.g. -p {name} 1 2 3")
         if name not in declared:
             validate(declared, {name: None}, notebook.name)  # raises, naming the closest parameter
         parsed.append([(name, parse_cli_value(r, declared[name])) for r in raws])
     names = [axis[0][0] for axis in parsed]
-    if len(set(names)) != len(names):
-        raise ValueError(f"a parameter appears twice in the sweep: {names}")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ParameterError(f"{', '.join(twice)} appear(s) twice in the sweep",
+                             fix="give each parameter once, with all its values: -p NAME V1 V2 ...")
     return [dict(combo) for combo in itertools.product(*parsed)]
 
 
@@ -102,6 +105,8 @@ def sweep(notebook: Path, axes: Sequence[Sequence[str]], out: Path, workers: int
           scheduler: str | None = None, profile: str | None = None, progress: bool = True) -> list[dict[str, Any]]:
     """Run the grid (skipping finished points) and return one row per point."""
     points = grid(notebook, axes)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"--out {out} is a file, not a folder", fix="name a folder (it is created if missing)")
     specs = [RunSpec(str(notebook), p, str(out / run_name(p)), profile) for p in points]
     todo = [s for s in specs if not _done(Path(s.folder), s.params)]
     if len(todo) < len(specs) and progress:
@@ -109,7 +114,12 @@ def sweep(notebook: Path, axes: Sequence[Sequence[str]], out: Path, workers: int
     if todo and scheduler:
         from dask.distributed import Client, as_completed
 
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as e:
+            raise ParameterError(f"cannot reach the Dask scheduler at {scheduler!r} within {SCHEDULER_TIMEOUT} s "
+                                 f"({type(e).__name__})", fix="start it (dask scheduler) or drop --scheduler") from None
+        with client:
             futures = client.map(execute, todo, pure=False)
             for _ in tqdm(as_completed(futures), total=len(futures), desc="sweep (dask)", disable=not progress):
                 pass

@@ -11,6 +11,7 @@ video id) for ``data_root`` runs.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,7 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from labkit.core.errors import DataError
 from labkit.data.moving_mnist import MovingMNISTVideo
+from labkit.data.sequences import pad_or_trim
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 SPECIALS: tuple[str, ...] = (PAD, BOS, EOS, UNK)  # ids 0, 1, 2, 3 in every vocabulary
@@ -30,7 +33,7 @@ MSVD_SPLITS: tuple[int, int, int] = (1200, 100, 670)  # train / val / test clips
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
-class CaptionFormatError(ValueError):
+class CaptionFormatError(DataError):
     """A caption file, vocabulary or feature file that does not have the expected format."""
 
 
@@ -114,23 +117,6 @@ def pad_captions(seqs: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[torch.
     return out, lengths
 
 
-def pad_features(feats: Sequence[np.ndarray], max_frames: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-video (T_i, D) arrays → (B, T, D) float zero-padded and (B, T) bool mask of real frames."""
-    if not feats:
-        raise CaptionFormatError("no feature arrays to pad")
-    dims = {f.shape[1] if f.ndim == 2 else None for f in feats}
-    if len(dims) != 1 or None in dims:
-        raise CaptionFormatError(f"feature arrays must all be (T, D) with one D, got shapes {[f.shape for f in feats][:4]}")
-    t = max_frames or max(len(f) for f in feats)
-    out = torch.zeros(len(feats), t, dims.pop())
-    mask = torch.zeros(len(feats), t, dtype=torch.bool)
-    for i, f in enumerate(feats):
-        n = min(len(f), t)
-        out[i, :n] = torch.from_numpy(np.asarray(f[:n], dtype=np.float32))
-        mask[i, :n] = True
-    return out, mask
-
-
 # --------------------------------------------------------------------------- captioned Moving MNIST
 
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -181,6 +167,13 @@ class CaptionSet:
     def __post_init__(self) -> None:
         if len(self.ids) != len(self.features):
             raise CaptionFormatError(f"{len(self.ids)} ids but {len(self.features)} feature arrays")
+        for vid, a in zip(self.ids, self.features, strict=True):  # once here, so no batch ever carries a NaN
+            a = np.asarray(a)
+            if a.ndim != 2 or len(a) == 0:
+                raise CaptionFormatError(f"video {vid!r}: features must be (frames, dim), got shape {a.shape}")
+            if not np.isfinite(a).all():
+                raise CaptionFormatError(f"video {vid!r}: features hold non-finite values (NaN or inf)",
+                                         fix="re-extract this video's features")
         missing = [i for i in self.ids if not self.captions.get(i)]
         if missing:
             raise CaptionFormatError(f"{len(missing)} videos have no caption, e.g. {missing[:3]}")
@@ -194,7 +187,7 @@ class CaptionDataset(torch.utils.data.Dataset):
     ``feats`` (T, D), ``mask`` (T,) bool, ``caption`` (L,) long padded with ``<pad>``."""
 
     def __init__(self, data: CaptionSet, vocab: Vocabulary, max_len: int = 30, max_frames: int | None = None):
-        self.feats, self.mask = pad_features(data.features, max_frames)  # (V, T, D), (V, T)
+        self.feats, self.mask = pad_or_trim(data.features, max_frames)  # (V, T, D), (V, T)
         pairs = [(v, c) for v, vid in enumerate(data.ids) for c in data.captions[vid]]
         self.video = torch.tensor([v for v, _ in pairs])
         self.captions, self.lengths = pad_captions([vocab.encode(c, max_len) for _, c in pairs], vocab.pad)
@@ -223,37 +216,56 @@ def read_msvd_csv(path: str | Path, language: str = "English") -> MSVDCorpus:
     """Parse the MSR Video Description Corpus CSV (columns :data:`MSVD_COLUMNS`).
 
     Rows in other languages are skipped; an English row with an empty description is counted in
-    ``dropped_empty`` (the real corpus has a few); anything else malformed raises :class:`CaptionFormatError`."""
+    ``dropped_empty`` (the real corpus has a few); anything else malformed raises :class:`CaptionFormatError`.
+    The file must be UTF-8 (a byte-order mark is fine): the corpus holds many languages, and guessing
+    another encoding would turn their captions into mojibake without a word, so a Latin-1 file is refused
+    with the line of its first undecodable byte rather than read with a fallback."""
     path = Path(path)
     if not path.is_file():
         raise CaptionFormatError(f"MSVD corpus CSV {path} does not exist")
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in MSVD_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise CaptionFormatError(f"{path.name}: missing column(s) {missing}; expected {list(MSVD_COLUMNS)}, "
-                                     f"got {reader.fieldnames}")
-        captions: dict[str, list[str]] = {}
-        dropped = 0
-        for line, row in enumerate(reader, start=2):
-            if None in row or any(row[c] is None for c in MSVD_COLUMNS):
-                raise CaptionFormatError(f"{path.name} line {line}: expected {len(MSVD_COLUMNS)} fields, "
-                                         "got a different number (an unquoted comma in Description?)")
-            if row["Language"] != language:
-                continue
-            vid, start, end = row["VideoID"].strip(), row["Start"].strip(), row["End"].strip()
-            if not vid or not (start.isdigit() and end.isdigit()):
-                raise CaptionFormatError(f"{path.name} line {line}: need a VideoID and integer Start/End seconds, "
-                                         f"got {vid!r}, {start!r}, {end!r}")
-            if int(end) <= int(start):
-                raise CaptionFormatError(f"{path.name} line {line}: End {end} is not after Start {start}")
-            text = row["Description"].strip()
-            if not text:
-                dropped += 1
-                continue
-            captions.setdefault(f"{vid}_{start}_{end}", []).append(text)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CaptionFormatError(
+            f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start} is {e.reason})",
+            path=path, where=raw.count(b"\n", 0, e.start) + 1,
+            fix="re-save the CSV as UTF-8 (a spreadsheet may have saved it as Latin-1 / Windows-1252)") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _msvd_rows(path, reader, language)
+    except csv.Error as e:
+        raise CaptionFormatError(f"not a readable CSV ({e})", path=path, where=reader.line_num) from None
+
+
+def _msvd_rows(path: Path, reader: csv.DictReader, language: str) -> MSVDCorpus:
+    if reader.fieldnames is None:
+        raise CaptionFormatError("the file is empty", path=path, fix=f"expected the header {','.join(MSVD_COLUMNS)}")
+    missing = [c for c in MSVD_COLUMNS if c not in reader.fieldnames]
+    if missing:
+        raise CaptionFormatError(f"missing column(s) {missing}; expected {list(MSVD_COLUMNS)}, got "
+                                 f"{reader.fieldnames}", path=path)
+    captions: dict[str, list[str]] = {}
+    dropped = 0
+    for line, row in enumerate(reader, start=2):
+        if None in row or any(row[c] is None for c in MSVD_COLUMNS):
+            raise CaptionFormatError(f"expected {len(MSVD_COLUMNS)} fields, got a different number (an unquoted "
+                                     "comma in Description?)", path=path, where=line)
+        if row["Language"] != language:
+            continue
+        vid, start, end = row["VideoID"].strip(), row["Start"].strip(), row["End"].strip()
+        if not vid or not (start.isdigit() and end.isdigit()):
+            raise CaptionFormatError(f"need a VideoID and integer Start/End seconds, got {vid!r}, {start!r}, {end!r}",
+                                     path=path, where=line)
+        if int(end) <= int(start):
+            raise CaptionFormatError(f"End {end} is not after Start {start}", path=path, where=line)
+        text = row["Description"].strip()
+        if not text:
+            dropped += 1
+            continue
+        captions.setdefault(f"{vid}_{start}_{end}", []).append(text)
     if not captions:
-        raise CaptionFormatError(f"{path.name}: no {language} captions found")
+        raise CaptionFormatError(f"no {language} captions found", path=path)
     return MSVDCorpus(captions, dropped)
 
 
@@ -282,22 +294,51 @@ def _h5py():
 
 
 def read_h5_features(path: str | Path, ids: Iterable[str] | None = None) -> dict[str, np.ndarray]:
-    """Frame features from an HDF5 file with one (T, D) dataset per video id (SA-LSTM's layout)."""
+    """Frame features from an HDF5 file with one (T, D) dataset per video id (SA-LSTM's layout).
+
+    Every problem — not an HDF5 file, a group or a text dataset where a (T, D) array belongs, a missing
+    id, NaN or inf features (which would make every loss NaN, many steps later) — is a
+    :class:`CaptionFormatError` naming the file and the key."""
     h5py = _h5py()
     path = Path(path)
     if not path.is_file():
         raise CaptionFormatError(f"feature file {path} does not exist")
+    layout = "one (frames, dim) float dataset per video id at the top level (write_h5_features writes it)"
+    try:
+        with h5py.File(path, "r") as f:
+            return _h5_datasets(h5py, f, path, ids, layout)
+    except CaptionFormatError:
+        raise
+    except Exception as e:  # h5py's OSError for a non-HDF5 file, KeyError/RuntimeError from a damaged one
+        raise CaptionFormatError(f"not a readable HDF5 feature file ({type(e).__name__}: {e})", path=path,
+                                 fix=f"features must be an HDF5 file with {layout}") from e
+
+
+def _h5_datasets(h5py, f, path: Path, ids: Iterable[str] | None, layout: str) -> dict[str, np.ndarray]:
+    wanted = list(f.keys()) if ids is None else list(ids)
+    missing = [i for i in wanted if i not in f]
+    if missing:
+        raise CaptionFormatError(f"no features for {len(missing)} video(s), e.g. {missing[:3]}", path=path,
+                                 fix="the feature file and the corpus must use the same VideoID_Start_End keys")
+    if not wanted:
+        raise CaptionFormatError("the file holds no datasets", path=path, fix=f"expected {layout}")
     out: dict[str, np.ndarray] = {}
-    with h5py.File(path, "r") as f:
-        wanted = list(f.keys()) if ids is None else list(ids)
-        missing = [i for i in wanted if i not in f]
-        if missing:
-            raise CaptionFormatError(f"{path.name}: no features for {len(missing)} video(s), e.g. {missing[:3]}")
-        for vid in wanted:
-            a = np.asarray(f[vid], dtype=np.float32)
-            if a.ndim != 2 or len(a) == 0:
-                raise CaptionFormatError(f"{path.name}[{vid!r}]: expected a (frames, dim) array, got shape {a.shape}")
-            out[vid] = a
+    for vid in wanted:
+        where = f"{path}[{vid!r}]"
+        obj = f[vid]
+        if not isinstance(obj, h5py.Dataset):
+            raise CaptionFormatError(f"{where}: is a {type(obj).__name__.lower()}, not a dataset; expected {layout}")
+        if obj.dtype.kind not in "fiub":
+            raise CaptionFormatError(f"{where}: holds {obj.dtype} values, not numbers; expected {layout}")
+        if obj.ndim != 2 or obj.shape[0] == 0:
+            raise CaptionFormatError(f"{where}: expected a (frames, dim) array, got shape {obj.shape}")
+        a = np.asarray(obj, dtype=np.float32)
+        finite = np.isfinite(a)
+        if not finite.all():
+            t = int(np.argmin(finite.all(axis=1)))
+            raise CaptionFormatError(f"{where}: {a.size - int(finite.sum())} of {a.size} feature values are NaN or "
+                                     f"inf (the first in frame {t})", fix="re-extract this video's features")
+        out[vid] = a
     return out
 
 
@@ -317,7 +358,11 @@ def load_msvd(root: str | Path, csv_name: str = "MSR Video Description Corpus.cs
     corpus = read_msvd_csv(root / csv_name)
     feats = read_h5_features(root / features)
     ids = [i for i in corpus.captions if i in feats]
-    splits = split_ids(ids, sizes)
+    try:
+        splits = split_ids(ids, sizes)
+    except CaptionFormatError as e:
+        raise CaptionFormatError(f"{len(ids)} clips of {root / csv_name} have features in {root / features}: {e}",
+                                 fix="keys must be VideoID_Start_End, as the corpus spells them") from None
     return {s: CaptionSet(v, [feats[i] for i in v], {i: corpus.captions[i] for i in v}) for s, v in splits.items()}
 
 

@@ -4,13 +4,19 @@ Why: AMNet (and every "frozen backbone + small head" model of the course) spends
 in the frozen CNN if it recomputes the features each step. They never change while the head
 trains, so we compute them once and store them.
 
+Why plain callables: the data layer must not know models. The cache is given ``extract`` (a batch
+tensor → features, e.g. a ``FeatureExtractor`` in eval mode), ``preprocess`` (images → the batch
+tensor, e.g. ``Preprocess(...).batch``) and an explicit ``identity``: what the caller vouches decides
+the numbers besides the image. :func:`weights_fingerprint` turns a ``state_dict()`` into one entry.
+
 What makes an entry valid — its key is built from everything that decides the numbers:
 
 * the **image content**: sha256 of the file bytes (a path) or of the decoded RGB pixels (a PIL
   image / array / :class:`~labkit.data.images.BundledImage`); an edited image gets a new key;
-* the **backbone identity**: sha256 over every parameter and buffer (names, shapes, dtypes, bytes),
-  so changed weights, even one BN statistic, land in a different folder;
-* the **stage** (``layer3`` …) and the **preprocessing** (``repr`` of the frozen dataclass).
+* the **identity**, by convention ``{"weights": weights_fingerprint(...), "stage": "layer3",
+  "preprocess": repr(preprocess)}``: changed weights, even one BN statistic, another stage or other
+  preprocessing land in a different folder — provided the caller lists them, which is why it is explicit;
+* the storage **dtype**.
 
 Layout: ``<root>/<model key>/meta.json`` (what the key stands for) and ``<root>/<model key>/<image key>.npy``.
 Stale entries are never read (their key is never asked for); :meth:`FeatureCache.prune` deletes them.
@@ -21,20 +27,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from labkit.data.images import ImageLike, load_image
+from labkit.core.errors import DataError
+from labkit.core.hashing import sha256_of
+from labkit.data.images import BundledImage, ImageLike, load_image
 
 DEFAULT_ROOT_ENV = "LABKIT_CACHE"
 
 
-class FeatureCacheError(ValueError):
+class FeatureCacheError(DataError):
     """A cache entry or a request is unusable (wrong shape, unreadable file, bad argument)."""
 
 
@@ -44,30 +51,28 @@ def default_root() -> Path:
     return (Path(base) if base else Path.home() / ".cache" / "labkit") / "features"
 
 
-def image_key(image: Any) -> str:
+def _pixels_source(image: ImageLike | BundledImage) -> ImageLike:
+    """A bundled image is described by its source and crop box; its content is the cropped pixels."""
+    return image.load() if isinstance(image, BundledImage) else image
+
+
+def image_key(image: ImageLike | BundledImage) -> str:
     """Content hash of one image (see the module docstring for what counts as content)."""
-    h = hashlib.sha256()
     if isinstance(image, str | os.PathLike):
         path = Path(image)
         if not path.is_file():
             raise FeatureCacheError(f"{path}: no such image file")
-        h.update(b"file:")
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        return h.hexdigest()
-    if hasattr(image, "load") and not hasattr(image, "mode"):  # BundledImage and friends
-        image = image.load()
-    rgb = np.asarray(load_image(image))
-    h.update(b"rgb:" + str(rgb.shape).encode())
+        return sha256_of(path, prefix=b"file:")
+    rgb = np.asarray(load_image(_pixels_source(image)))
+    h = hashlib.sha256(b"rgb:" + str(rgb.shape).encode())
     h.update(np.ascontiguousarray(rgb).tobytes())
     return h.hexdigest()
 
 
-def module_fingerprint(module: nn.Module) -> str:
-    """sha256 over every parameter and buffer of ``module`` (name, shape, dtype, values)."""
-    h = hashlib.sha256(type(module).__name__.encode())
-    for name, t in sorted(module.state_dict().items()):
+def weights_fingerprint(state: Mapping[str, Tensor]) -> str:
+    """sha256 over every entry of a ``state_dict()`` (name, shape, dtype, values), for ``identity``."""
+    h = hashlib.sha256()
+    for name, t in sorted(state.items()):
         t = t.detach().cpu().contiguous()
         h.update(f"{name}:{tuple(t.shape)}:{t.dtype}".encode())
         h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
@@ -75,34 +80,38 @@ def module_fingerprint(module: nn.Module) -> str:
 
 
 class FeatureCache:
-    """Features of ``extractor`` (a module mapping (B, 3, H, W) → (B, ...)) for images, cached on disk.
+    """Features ``extract(preprocess(images))`` for images, cached on disk under a key of ``identity``.
 
-    ``preprocess`` turns a batch of images into the extractor's input (e.g.
-    :class:`labkit.models.backbones.Preprocess`); ``stage`` names the output, for the key.
-    ``dtype`` is the storage type (float16 halves the disk use; values come back as float32).
+    ``extract`` maps a (B, 3, H, W) batch to (B, ...) and must be deterministic (a module in eval
+    mode: the cache does not switch modes for you); ``preprocess`` maps a list of images to that
+    batch; ``identity`` names everything besides the image that decides the numbers (module
+    docstring). ``dtype`` is the storage type (float16 halves the disk use; values come back as float32).
     """
 
     def __init__(
         self,
-        extractor: nn.Module,
-        preprocess: Any,
-        stage: str,
+        extract: Callable[[Tensor], Tensor],
+        preprocess: Callable[[Sequence[ImageLike]], Tensor],
+        identity: Mapping[str, str],
         root: str | Path | None = None,
         dtype: str = "float32",
     ) -> None:
         if dtype not in ("float32", "float16"):
             raise FeatureCacheError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
-        self.extractor = extractor.eval()
+        if not identity or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in identity.items()):
+            raise FeatureCacheError(
+                f"identity must map names to non-empty strings (e.g. weights, stage, preprocess), got {identity!r}"
+            )
+        self.extract = extract
         self.preprocess = preprocess
-        self.stage = stage
+        self.identity = dict(identity)
         self.dtype = dtype
-        self.backbone_id = module_fingerprint(extractor)
-        meta = {"backbone": self.backbone_id, "stage": stage, "preprocess": repr(preprocess), "dtype": dtype}
+        meta = {**self.identity, "dtype": dtype}
         self.model_key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:24]
         self.folder = Path(root) if root is not None else default_root()
         self.folder = self.folder / self.model_key
         self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / "meta.json").write_text(json.dumps(meta, indent=2))
+        (self.folder / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
         self.hits = 0
         self.misses = 0
 
@@ -114,18 +123,26 @@ class FeatureCache:
         if not p.is_file():
             return None
         try:
-            return np.load(p, allow_pickle=False)
+            value = np.load(p, allow_pickle=False)
         except (OSError, ValueError):  # a truncated write from a killed run: recompute it
-            p.unlink(missing_ok=True)
+            value = None
+        if value is None or not np.issubdtype(value.dtype, np.floating) or not np.isfinite(value).all():
+            p.unlink(missing_ok=True)  # damaged (or NaN, which _store never writes): recompute it
             return None
+        return value
 
     def _store(self, key: str, value: np.ndarray) -> None:
+        stored = value.astype(self.dtype)
+        if not np.isfinite(stored).all():  # NaN from the extractor, or float16 overflow (|x| > 65504) to inf
+            raise FeatureCacheError(
+                f"features of image {key[:12]}… hold NaN or inf{' once stored as float16' if np.isfinite(value).all() else ''}",
+                fix="check the extractor and its input (or store as dtype='float32'); nothing was cached")
         tmp = self.folder / f".{key}.{os.getpid()}.tmp.npy"
-        np.save(tmp, value.astype(self.dtype))
+        np.save(tmp, stored)
         os.replace(tmp, self.path(key))  # atomic: readers see the old or the new file, never half
 
     def __call__(
-        self, images: Sequence[ImageLike], batch_size: int = 16, progress: bool = True
+        self, images: Sequence[ImageLike | BundledImage], batch_size: int = 16, progress: bool = True
     ) -> Tensor:
         """Features of ``images`` in order (float32 CPU tensor), computing only the missing ones."""
         if len(images) == 0:
@@ -143,11 +160,10 @@ class FeatureCache:
         self.misses += len(todo)
         first = {k: images[keys.index(k)] for k in todo}
         with torch.inference_mode():
-            for s in tqdm(range(0, len(todo), batch_size), desc=f"features {self.stage}", disable=not progress):
+            desc = f"features {self.identity.get('stage', '')}".rstrip()
+            for s in tqdm(range(0, len(todo), batch_size), desc=desc, disable=not progress):
                 chunk = todo[s:s + batch_size]
-                ims = [first[k].load() if hasattr(first[k], "load") and not hasattr(first[k], "mode") else first[k]
-                       for k in chunk]
-                out = self.extractor(self.preprocess.batch(ims)).float().cpu().numpy()
+                out = self.extract(self.preprocess([_pixels_source(first[k]) for k in chunk])).float().cpu().numpy()
                 for k, v in zip(chunk, out, strict=True):
                     self._store(k, v)
                     found[k] = v.astype(self.dtype)
@@ -156,7 +172,7 @@ class FeatureCache:
             raise FeatureCacheError(f"cached features have different shapes {sorted(shapes)}; clear {self.folder}")
         return torch.from_numpy(np.stack([found[k] for k in keys]).astype(np.float32))
 
-    def prune(self, keep: Sequence[ImageLike]) -> int:
+    def prune(self, keep: Sequence[ImageLike | BundledImage]) -> int:
         """Delete entries of this model key whose image is not in ``keep``; returns how many."""
         wanted = {image_key(im) for im in keep}
         gone = 0

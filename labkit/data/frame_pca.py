@@ -16,11 +16,24 @@ from pathlib import Path
 
 import numpy as np
 
+from labkit.core.errors import DataError
+from labkit.data.paths import MissingDataError
+
 FIELDS = ("mean", "components", "scale", "explained", "whiten")
 
 
-class FramePCAError(ValueError):
-    """A PCA basis file that is missing a field, or has fields whose shapes disagree."""
+class FramePCAError(DataError):
+    """A PCA basis file that is missing a field, has fields whose shapes disagree or non-finite numbers,
+    or features to fit or project that hold NaN or inf."""
+
+
+def _check_finite(x: np.ndarray, what: str) -> None:
+    """NaN or inf frames would turn every projected feature into NaN, silently; refuse them where they enter."""
+    finite = np.isfinite(x)
+    if not finite.all():
+        row = int(np.argmin(finite.reshape(len(x), -1).all(axis=1))) if x.ndim > 1 else int(np.argmin(finite))
+        raise FramePCAError(f"{what} hold {x.size - int(finite.sum())} non-finite values (NaN or inf), the first "
+                            f"in row {row}", fix="check the frames or the CNN that produced these features")
 
 
 class FramePCA:
@@ -30,10 +43,13 @@ class FramePCA:
         if dim < 1:
             raise ValueError(f"PCA dimension must be positive, got {dim}")
         self.dim, self.whiten = dim, whiten
+        self.source: Path | None = None  # the file it was loaded from, named in errors
 
     def fit(self, x: np.ndarray) -> FramePCA:
+        x = np.asarray(x)
+        _check_finite(x, "features to fit the PCA on")
         if len(x) < self.dim:
-            raise ValueError(f"PCA to {self.dim} needs at least {self.dim} frames, got {len(x)}")
+            raise FramePCAError(f"PCA to {self.dim} needs at least {self.dim} frames, got {len(x)}")
         x64 = x.astype(np.float64)
         self.mean = x64.mean(0)
         _, s, vt = np.linalg.svd(x64 - self.mean, full_matrices=False)
@@ -48,7 +64,8 @@ class FramePCA:
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         if x.ndim != 2 or x.shape[1] != self.components.shape[1]:
-            raise ValueError(f"expected features (N, {self.components.shape[1]}), got {x.shape}")
+            raise FramePCAError(f"expected features (N, {self.components.shape[1]}), got {x.shape}")
+        _check_finite(x, f"features to project{f' with {self.source}' if self.source else ''}")
         return ((x - self.mean) @ self.components.T / self.scale).astype(np.float32)
 
     def save(self, path: str | Path) -> Path:
@@ -64,7 +81,7 @@ class FramePCA:
     def load(cls, path: str | Path) -> FramePCA:
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"no PCA basis at {path} (tools/make_video_assets.py writes it)")
+            raise MissingDataError(f"no PCA basis at {path}", fix="tools/make_video_assets.py writes it")
         try:
             with np.load(path) as z:
                 lacking = [k for k in FIELDS if k not in z.files]
@@ -78,6 +95,14 @@ class FramePCA:
             pca = cls(comp.shape[0], bool(fields["whiten"].item()))
             pca.mean, pca.components, pca.scale = (fields[k].astype(np.float64) for k in ("mean", "components", "scale"))
             pca.explained = float(fields["explained"].item())
+            bad = [k for k in ("mean", "components", "scale") if not np.isfinite(getattr(pca, k)).all()]
+            if bad or not np.isfinite(pca.explained):
+                raise FramePCAError(f"{path}: field(s) {', '.join(bad or ['explained'])} hold NaN or inf; the file "
+                                    "is damaged — regenerate it (tools/make_video_assets.py)")
+            if (pca.scale <= 0).any():
+                raise FramePCAError(f"{path}: scale holds {int((pca.scale <= 0).sum())} value(s) <= 0, so projecting "
+                                    "would divide by zero; the file is damaged — regenerate it")
+            pca.source = path
         except FramePCAError:
             raise
         except Exception as e:  # zip, zlib, npy header and dtype errors of a damaged file, all the same to a user

@@ -21,10 +21,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from labkit.core.errors import DataError
+
 ImageLike = str | os.PathLike | Image.Image | np.ndarray
 
 
-class ImageLoadError(ValueError):
+class ImageLoadError(DataError):
     """An input cannot be turned into an 8-bit RGB image (not an image, unreadable, unsupported)."""
 
 
@@ -47,11 +49,15 @@ def _to_rgb(img: Image.Image, where: str) -> Image.Image:
         # we rescale by the type's range instead (uint16: /257), float images must already be in [0, 1].
         a = np.asarray(img)
         if mode == "F":
-            if np.nanmin(a) < 0 or np.nanmax(a) > 1:
+            if not np.isfinite(a).all():
+                raise ImageLoadError(f"{where}: float image holds {a.size - int(np.isfinite(a).sum())} NaN or inf "
+                                     "pixels; save it again with finite values in [0, 1]")
+            if a.min() < 0 or a.max() > 1:
                 raise ImageLoadError(f"{where}: float image must hold values in [0, 1], got [{a.min():g}, {a.max():g}]")
             a8 = np.round(a * 255)
-        elif mode == "I" and a.max(initial=0) > 65535:
-            raise ImageLoadError(f"{where}: 32-bit integer image with values above 65535 is not a photo we can scale")
+        elif mode == "I" and (a.max(initial=0) > 65535 or a.min(initial=0) < 0):
+            raise ImageLoadError(f"{where}: 32-bit integer image with values outside 0..65535 is not a photo we can "
+                                 "scale; save it as an 8- or 16-bit image")
         else:
             a8 = np.round(a.astype(np.float64) / 257.0)
         return Image.fromarray(a8.astype(np.uint8), mode="L").convert("RGB")
@@ -104,6 +110,8 @@ def load_image(src: ImageLike, min_side: int = 1) -> Image.Image:
             raise ImageLoadError(f"{where}: no such file")
         if path.is_dir():
             raise ImageLoadError(f"{where}: is a folder, not an image file")
+        if path.stat().st_size == 0:
+            raise ImageLoadError(f"{where}: the file is empty (0 bytes); copy or download it again")
         try:
             with Image.open(path) as opened:
                 opened.seek(0)
@@ -111,8 +119,13 @@ def load_image(src: ImageLike, min_side: int = 1) -> Image.Image:
                 img.load()
         except UnidentifiedImageError as e:
             raise ImageLoadError(f"{where}: not an image file PIL can read (wrong extension or corrupt?)") from e
-        except (OSError, SyntaxError) as e:  # truncated or broken files
-            raise ImageLoadError(f"{where}: image file is damaged or truncated ({e})") from e
+        except Image.DecompressionBombError as e:  # PIL's message does not say which file
+            raise ImageLoadError(f"{where}: refused as a possible decompression bomb ({e})",
+                                 fix="if you trust the file, raise PIL.Image.MAX_IMAGE_PIXELS; else shrink it") from e
+        except MemoryError:
+            raise
+        except Exception as e:  # OSError for truncated files; SyntaxError, ValueError, struct.error… for broken ones
+            raise ImageLoadError(f"{where}: image file is damaged or truncated ({type(e).__name__}: {e})") from e
     else:
         raise ImageLoadError(f"expected a path, PIL image or numpy array, got {type(src).__name__}")
     rgb = _to_rgb(img, where)

@@ -1,68 +1,178 @@
-"""LaMem split files (``splits/train_1.txt``: lines ``relative/path.jpg score``) and an image dataset.
+"""The LaMem folder format — split files, image folder, an image dataset — and the files the course writes for it.
 
-Why strict parsing: a split file with a stray header, a comma separator or a missing score would shift
-every label silently; each such line is a ``LaMemFormatError`` naming the file and line number.
+A LaMem folder (the real LaMem, the bundled fixture, or a user's ``data_root``)::
+
+    <root>/images/<relative path>            the images
+    <root>/splits/{train,test}_1.txt         one line per image: ``relative/path.jpg 0.734``
+                                             (optionally val_1.txt and the other numbered splits)
+
+The same layout carries two kinds of label: memorability **scores** (LaMem's hit rates, so in
+[0, 1]) and **0/1 labels** (the seed's rumor study, ``binary=True``), which AMNet trains on as a
+regression and thresholds at 0.5.
+
+Why this is the one home: the course once had two split readers with two rule sets (one accepted
+``../`` paths and duplicates, the other accepted any score). Now :func:`read_split` applies one rule
+to every LaMem-format file — paths stay inside the images folder (:mod:`labkit.data.paths`), no
+image listed twice, scores finite and in [0, 1] (binary: exactly ``0`` or ``1``) — and every
+problem, from a stray header to a missing image, is a :class:`LaMemFormatError` naming the file and
+line. A comma separator or a missing score would otherwise shift every label silently. The study's
+helpers that read or write this format (:func:`write_split`, :func:`median_split`,
+:func:`write_predictions`, AMNet's ``--csv-out``) live beside it.
 """
 
 from __future__ import annotations
 
+import csv
+import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
-from PIL import Image
+
+from labkit.core.errors import DataError
+from labkit.data.images import load_image
+from labkit.data.paths import escape_reason
 
 
-class LaMemFormatError(ValueError):
-    """A LaMem split file or folder is malformed."""
+class LaMemFormatError(DataError):
+    """A LaMem split file or folder is malformed (bad line, path leaving the images folder, missing image)."""
 
 
-def read_split(path: str | os.PathLike) -> list[tuple[str, float]]:
-    """``[(relative image path, score), ...]`` from one split file, in file order."""
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"LaMem split file {p} does not exist (expected <root>/splits/<split>.txt)")
-    rows = []
-    for i, line in enumerate(p.read_text().splitlines(), 1):
-        if not line.strip():
+class SplitEntry(NamedTuple):
+    """One split-file line; a tuple, so ``for path, score in read_split(...)`` works too."""
+
+    path: str  # relative to <root>/images
+    score: float  # memorability in [0, 1], or 0.0 / 1.0 for binary splits
+
+
+def read_split(path: str | os.PathLike, binary: bool = False) -> list[SplitEntry]:
+    """The entries of one split file, in file order; ``binary=True`` accepts only the labels 0 and 1."""
+    path = Path(path)
+    if not path.is_file():
+        raise LaMemFormatError(f"{path}: split file not found (expected <root>/splits/<split>.txt)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise LaMemFormatError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); is it a split file?") from e
+    expected = f"'relative/path.jpg {'0|1' if binary else 'score'}'"
+    entries: list[SplitEntry] = []
+    seen: dict[str, int] = {}
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
             continue
+        where = f"{path}:{n}"
         parts = line.split()
         if len(parts) != 2:
-            raise LaMemFormatError(f"{p}:{i}: expected 'relative/path.jpg score', got {line!r}")
-        try:
-            score = float(parts[1])
-        except ValueError:
-            raise LaMemFormatError(f"{p}:{i}: score {parts[1]!r} is not a number") from None
-        if not np.isfinite(score):
-            raise LaMemFormatError(f"{p}:{i}: score {parts[1]!r} is not finite")
-        rows.append((parts[0], score))
-    if not rows:
-        raise LaMemFormatError(f"{p}: split file has no entries")
-    return rows
+            raise LaMemFormatError(
+                f"{where}: expected {expected} (2 fields separated by spaces), got {len(parts)} fields: {line[:80]!r}"
+            )
+        name, value = parts
+        reason = escape_reason(name)
+        if reason:
+            raise LaMemFormatError(f"{where}: image path {name!r} {reason}; it must be relative to the images folder")
+        if name in seen:
+            raise LaMemFormatError(f"{where}: {name!r} already listed on line {seen[name]}")
+        entries.append(SplitEntry(name, _score(value, binary, where)))
+        seen[name] = n
+    if not entries:
+        raise LaMemFormatError(f"{path}: split file has no entries")
+    return entries
+
+
+def _score(value: str, binary: bool, where: str) -> float:
+    if binary:
+        if value not in ("0", "1"):
+            raise LaMemFormatError(f"{where}: binary label must be 0 or 1, got {value!r}")
+        return float(value)
+    try:
+        score = float(value)
+    except ValueError:
+        raise LaMemFormatError(f"{where}: score {value!r} is not a number") from None
+    if not math.isfinite(score):
+        raise LaMemFormatError(f"{where}: score {value!r} is not finite")
+    if not 0.0 <= score <= 1.0:
+        raise LaMemFormatError(
+            f"{where}: score {score:g} outside [0, 1]; LaMem scores are hit rates (for 0/1 labels pass binary=True)"
+        )
+    return score
+
+
+def write_split(path: str | os.PathLike, entries: Sequence[SplitEntry], binary: bool = False) -> Path:
+    """Write entries in LaMem format (binary: integer labels), so :func:`read_split` reads them back."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fmt = (lambda s: str(int(s))) if binary else (lambda s: f"{s:.6f}")  # noqa: E731
+    path.write_text("".join(f"{e.path} {fmt(e.score)}\n" for e in entries))
+    return path
+
+
+def _split_images(root: Path, split: str, binary: bool) -> tuple[list[SplitEntry], list[Path]]:
+    """Entries of ``<root>/splits/<split>.txt`` and their image files, all checked to exist."""
+    entries = read_split(root / "splits" / f"{split}.txt", binary=binary)
+    paths = [root / "images" / e.path for e in entries]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise LaMemFormatError(
+            f"{len(missing)} image(s) listed in {root / 'splits' / f'{split}.txt'} are missing under "
+            f"{root / 'images'}, e.g. {missing[0]}"
+        )
+    return entries, paths
+
+
+def lamem_folder(root: str | os.PathLike, split: str = "train_1", binary: bool = True) -> tuple[list[Path], np.ndarray]:
+    """Image paths and labels (float32) of one split of a LaMem folder."""
+    entries, paths = _split_images(Path(root), split, binary)
+    return paths, np.array([e.score for e in entries], dtype=np.float32)
 
 
 class LaMemDataset:
-    """Images of one split under ``root/images`` with their scores; ``transform`` maps a PIL image to a tensor."""
+    """Images of one split under ``root/images`` with their scores; ``transform`` maps a PIL image to a tensor.
+
+    Images go through :func:`labkit.data.images.load_image` (8-bit RGB with every conversion spelled
+    out), so a 16-bit PNG is scaled, not turned white as ``Image.open(...).convert("RGB")`` would.
+    """
 
     def __init__(self, root: str | os.PathLike, split: str = "test_1", transform: Callable | None = None):
         self.root = Path(root)
-        self.items = read_split(self.root / "splits" / f"{split}.txt")
+        self.items, _ = _split_images(self.root, split, binary=False)  # a caller may shorten items
         self.transform = transform
-        missing = [r for r, _ in self.items if not (self.root / "images" / r).is_file()]
-        if missing:
-            raise LaMemFormatError(
-                f"{len(missing)} image(s) of split {split!r} missing under {self.root / 'images'} (first: {missing[0]})"
-            )
 
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, i: int):
+    def __getitem__(self, i: int) -> tuple[Any, np.float32]:
+        """(the image, transformed if a transform was given, its score)."""
         rel, score = self.items[i]
-        img = Image.open(self.root / "images" / rel).convert("RGB")
+        img = load_image(self.root / "images" / rel)
         return (self.transform(img) if self.transform else img), np.float32(score)
 
     @property
     def scores(self) -> np.ndarray:
-        return np.array([s for _, s in self.items], dtype=np.float32)
+        return np.array([e.score for e in self.items], dtype=np.float32)
+
+
+def median_split(scores: Sequence[float] | np.ndarray) -> tuple[np.ndarray, float]:
+    """0/1 labels: 1 above the median, 0 at or below it (the course's stand-in for the binary study)."""
+    s = np.asarray(scores, dtype=np.float64)
+    if s.ndim != 1 or s.size < 2:
+        raise ValueError(f"need a 1-D array of at least 2 scores, got shape {s.shape}")
+    med = float(np.median(s))
+    return (s > med).astype(np.int64), med
+
+
+def write_predictions(path: str | os.PathLike, names: Sequence[str], predictions: Sequence[float],
+                      targets: Sequence[float] | None = None) -> Path:
+    """Per-image predictions as CSV (``name,prediction[,target]``), like AMNet's ``--csv-out``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if len(names) != len(predictions) or (targets is not None and len(targets) != len(names)):
+        raise ValueError("names, predictions and targets must have the same length")
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["name", "prediction"] + (["target"] if targets is not None else []))
+        for i, name in enumerate(names):
+            w.writerow([name, f"{float(predictions[i]):.6f}"] + ([f"{float(targets[i]):.6f}"] if targets is not None else []))
+    return path

@@ -9,14 +9,20 @@ Layout of the released dataset (``root`` is the folder that holds both)::
 
 The score we use is ``memorability_w_fa_correction`` (hit rate corrected for false alarms), the
 one ResMem was trained against. Rows are read strictly: a missing column, an empty field, a score
-outside [-1, 1] or a missing image is a :class:`MemCatFormatError` naming the line.
+outside [-1, 1], an image path that leaves ``images/`` (absolute or ``..``, the rule of
+:mod:`labkit.data.paths`) or a missing image is a :class:`MemCatFormatError` naming the line.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from labkit.core.errors import DataError
+from labkit.data.paths import escape_reason
 
 CSV_PATH = Path("data") / "memcat_image_data.csv"
 SCORE_COLUMN = "memorability_w_fa_correction"
@@ -24,7 +30,7 @@ REQUIRED = ("image_file", "category", "subcategory", SCORE_COLUMN)
 CATEGORIES = ("animal", "food", "landscape", "sports", "vehicle")
 
 
-class MemCatFormatError(ValueError):
+class MemCatFormatError(DataError):
     """The MemCat folder or CSV does not have the released layout."""
 
 
@@ -44,39 +50,58 @@ def load_memcat(root: str | Path, check_files: bool = True, limit: int | None = 
     csv_path = root / CSV_PATH
     if not csv_path.is_file():
         raise MemCatFormatError(f"{csv_path} not found: data_root must be the MemCat folder holding data/ and images/")
-    with open(csv_path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        if header is None:
-            raise MemCatFormatError(f"{csv_path} is empty")
-        header = [h.strip() for h in header]
-        missing = [c for c in REQUIRED if c not in header]
-        if missing:
-            raise MemCatFormatError(f"{csv_path}: header lacks column(s) {missing}; found {header[:6]}…")
-        if header[-1] != SCORE_COLUMN:
-            raise MemCatFormatError(f"{csv_path}: last column should be {SCORE_COLUMN!r}, found {header[-1]!r}")
-        col = {c: header.index(c) for c in REQUIRED}
-        out: list[MemCatImage] = []
-        for line, row in enumerate(reader, start=2):
-            if limit is not None and len(out) >= limit:
-                break
-            if not row or all(not c.strip() for c in row):
-                continue
-            if len(row) != len(header):
-                raise MemCatFormatError(f"{csv_path}:{line}: {len(row)} fields, header has {len(header)}")
-            file, cat, sub, raw = (row[col[c]].strip() for c in REQUIRED)
-            if not file or not cat or not sub:
-                raise MemCatFormatError(f"{csv_path}:{line}: empty image_file/category/subcategory")
-            try:
-                score = float(raw)
-            except ValueError:
-                raise MemCatFormatError(f"{csv_path}:{line}: score {raw!r} is not a number") from None
-            if not -1.0 <= score <= 1.0:
-                raise MemCatFormatError(f"{csv_path}:{line}: score {score} outside [-1, 1]")
-            path = root / "images" / cat / sub / file
-            if check_files and not path.is_file():
-                raise MemCatFormatError(f"{csv_path}:{line}: image {path} does not exist")
-            out.append(MemCatImage(path=path, category=cat, subcategory=sub, score=score))
+    raw = csv_path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise MemCatFormatError(f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start} is {e.reason})",
+                                path=csv_path, where=raw.count(b"\n", 0, e.start) + 1,
+                                fix="re-save the CSV as UTF-8 (the released file is UTF-8)") from None
+    try:
+        return _memcat_rows(root, csv_path, csv.reader(io.StringIO(text, newline="")), check_files, limit)
+    except csv.Error as e:
+        raise MemCatFormatError(f"not a readable CSV ({e})", path=csv_path) from None
+
+
+def _memcat_rows(root: Path, csv_path: Path, reader: Iterator[list[str]], check_files: bool,
+                 limit: int | None) -> list[MemCatImage]:
+    """The rows of the CSV text, each checked (see the module docstring); errors name the line."""
+    header = next(reader, None)
+    if header is None:
+        raise MemCatFormatError(f"{csv_path} is empty")
+    header = [h.strip() for h in header]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise MemCatFormatError(f"{csv_path}: header lacks column(s) {missing}; found {header[:6]}…")
+    if header[-1] != SCORE_COLUMN:
+        raise MemCatFormatError(f"{csv_path}: last column should be {SCORE_COLUMN!r}, found {header[-1]!r}")
+    col = {c: header.index(c) for c in REQUIRED}
+    out: list[MemCatImage] = []
+    for line, row in enumerate(reader, start=2):
+        if limit is not None and len(out) >= limit:
+            break
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            raise MemCatFormatError(f"{csv_path}:{line}: {len(row)} fields, header has {len(header)}")
+        file, cat, sub, raw = (row[col[c]].strip() for c in REQUIRED)
+        if not file or not cat or not sub:
+            raise MemCatFormatError(f"{csv_path}:{line}: empty image_file/category/subcategory")
+        try:
+            score = float(raw)
+        except ValueError:
+            raise MemCatFormatError(f"{csv_path}:{line}: score {raw!r} is not a number") from None
+        if not -1.0 <= score <= 1.0:
+            raise MemCatFormatError(f"{csv_path}:{line}: score {score} outside [-1, 1]")
+        relative = Path(cat, sub, file)
+        reason = escape_reason(relative)
+        if reason:
+            raise MemCatFormatError(f"{csv_path}:{line}: image path {relative.as_posix()!r} {reason}; "
+                                    "category, subcategory and image_file must name a file under images/")
+        path = root / "images" / relative
+        if check_files and not path.is_file():
+            raise MemCatFormatError(f"{csv_path}:{line}: image {path} does not exist")
+        out.append(MemCatImage(path=path, category=cat, subcategory=sub, score=score))
     if not out:
         raise MemCatFormatError(f"{csv_path} has a header but no rows")
     return out

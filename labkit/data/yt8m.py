@@ -19,6 +19,7 @@ and back ``x ≈ q · 4/255 + 4/512 − 2`` (the 4/512 is half a step, so dequan
 
 from __future__ import annotations
 
+import glob
 import os
 import struct
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,8 +30,11 @@ import crc32c
 import numpy as np
 import torch
 from tfrecord import example_pb2
-from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import Dataset
+
+from labkit.core.errors import DataError
+from labkit.data.paths import MissingDataError
+from labkit.data.sequences import pad_or_trim
 
 FRAME_FEATURES: dict[str, int] = {"rgb": 1024, "audio": 128}
 VIDEO_FEATURES: dict[str, int] = {"mean_rgb": 1024, "mean_audio": 128}
@@ -38,14 +42,22 @@ MAX_FRAMES = 300  # YouTube-8M stores at most 300 frames (1 per second, first 5 
 _MASK_DELTA = 0xA282EAD8
 
 
-class TFRecordFormatError(ValueError):
+class TFRecordFormatError(DataError):
     """A TFRecord file or one of its records is malformed (framing, checksum, protobuf or feature size)."""
 
 
 # --------------------------------------------------------------------------- quantisation
 def quantize(x: np.ndarray, min_value: float = -2.0, max_value: float = 2.0) -> np.ndarray:
-    """Float features → uint8, as the YouTube-8M feature extractor does (clip, scale, round half to even)."""
-    x = np.clip(np.asarray(x, dtype=np.float32), min_value, max_value)
+    """Float features → uint8, as the YouTube-8M feature extractor does (clip, scale, round half to even).
+
+    Non-finite values are refused: NaN would be stored as an ordinary byte, and nothing downstream could
+    tell it from a real feature."""
+    x = np.asarray(x, dtype=np.float32)
+    bad = int(x.size - np.count_nonzero(np.isfinite(x)))
+    if bad:
+        raise TFRecordFormatError(f"cannot quantise non-finite features: {bad} of {x.size} values are NaN or inf",
+                                  fix="find where they came from (a damaged frame, a PCA basis) before writing")
+    x = np.clip(x, min_value, max_value)
     q = np.rint((x - min_value) * (255.0 / (max_value - min_value)))  # Python's round() also rounds half to even
     return q.astype(np.uint8)
 
@@ -89,7 +101,7 @@ def record_offsets(path: str | os.PathLike, check_crc: bool = True) -> list[tupl
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"TFRecord file {path} does not exist")
+        raise MissingDataError("TFRecord file not found", path=path, fix="check the path (or pass a folder of shards)")
     size = path.stat().st_size
     out: list[tuple[int, int]] = []
     with open(path, "rb") as f:
@@ -134,10 +146,18 @@ def read_record(f, path: Path, index: int, offset: int, length: int, check_crc: 
     return data
 
 
+def _no_records(path: Path) -> TFRecordFormatError:
+    """The error for a file without records: an interrupted download or write, never a real empty split."""
+    return TFRecordFormatError(f"the file holds no records ({path.stat().st_size} bytes)", path=path,
+                               fix="an empty shard is an interrupted download or write; download or regenerate it")
+
+
 def iter_records(path: str | os.PathLike, check_crc: bool = True) -> Iterator[bytes]:
-    """The data bytes of every record in ``path``, in order, CRC-checked."""
+    """The data bytes of every record in ``path``, in order, CRC-checked; a file with no records is an error."""
     path = Path(path)
     offsets = record_offsets(path, check_crc)
+    if not offsets:
+        raise _no_records(path)
     with open(path, "rb") as f:
         for i, (off, n) in enumerate(offsets):
             yield read_record(f, path, i, off, n, check_crc)
@@ -179,8 +199,8 @@ def encode_frame_record(rec: FrameRecord) -> bytes:
     for name, arr in rec.features.items():
         arr = np.asarray(arr)
         if arr.dtype != np.uint8 or arr.ndim != 2:
-            raise ValueError(f"feature {name!r} must be a (T, D) uint8 array (quantize() it first), got "
-                             f"{arr.dtype} {arr.shape}")
+            raise TFRecordFormatError(f"video {rec.id!r}: feature {name!r} must be a (T, D) uint8 array (quantize() "
+                                      f"it first), got {arr.dtype} {arr.shape}")
         fl = example_pb2.FeatureList(
             feature=[example_pb2.Feature(bytes_list=example_pb2.BytesList(value=[row.tobytes()])) for row in arr]
         )
@@ -196,7 +216,11 @@ def encode_video_record(rec: VideoRecord) -> bytes:
     """A ``VideoRecord`` → serialised ``Example`` with float lists."""
     feats = _context(rec.id, rec.labels)
     for name, v in rec.features.items():
-        feats[name] = example_pb2.Feature(float_list=example_pb2.FloatList(value=np.asarray(v, np.float32).ravel()))
+        v = np.asarray(v, np.float32).ravel()
+        if not np.isfinite(v).all():
+            raise TFRecordFormatError(f"video {rec.id!r}: feature {name!r} holds non-finite values (NaN or inf)",
+                                      fix="fix the features before writing them; a reader refuses them")
+        feats[name] = example_pb2.Feature(float_list=example_pb2.FloatList(value=v))
     return example_pb2.Example(features=example_pb2.Features(feature=feats)).SerializeToString(deterministic=True)
 
 
@@ -237,13 +261,26 @@ def decode_frame_record(
         bad = [t for t, v in enumerate(frames) if len(v) != 1 or len(v[0]) != dim]
         if bad:
             t = bad[0]
-            got = len(frames[t][0]) if len(frames[t]) == 1 else f"{len(frames[t])} values"
-            raise TFRecordFormatError(
-                f"{where} (id {vid!r}): feature {name!r} frame {t} has {got} bytes, expected {dim}"
-            )
+            raise TFRecordFormatError(f"{where} (id {vid!r}): feature {name!r} frame {t} "
+                                      f"{_frame_problem(lists[name].feature[t], dim)}")
         joined = b"".join(v[0] for v in frames)
         feats[name] = np.frombuffer(joined, dtype=np.uint8).reshape(len(frames), dim)
     return FrameRecord(vid, labels, feats)
+
+
+def _frame_problem(feature: example_pb2.Feature, dim: int) -> str:
+    """What is wrong with one frame that is not ``dim`` quantised bytes, in words."""
+    kind = feature.WhichOneof("kind")
+    if kind == "bytes_list":
+        values = feature.bytes_list.value
+        got = len(values[0]) if len(values) == 1 else f"{len(values)} values"
+        return f"has {got} bytes, expected {dim}"
+    if kind == "float_list":
+        v = np.asarray(feature.float_list.value, dtype=np.float32)
+        nonfinite = int(v.size - np.count_nonzero(np.isfinite(v)))
+        return (f"holds {v.size} floats ({nonfinite} of them non-finite: NaN or inf)" if nonfinite else
+                f"holds {v.size} floats") + f", not {dim} quantised bytes; quantize() frame features before writing"
+    return f"holds {kind or 'nothing'}, not {dim} quantised bytes"
 
 
 def decode_video_record(data: bytes, sizes: Mapping[str, int] | None = None, where: str = "record") -> VideoRecord:
@@ -258,6 +295,11 @@ def decode_video_record(data: bytes, sizes: Mapping[str, int] | None = None, whe
         v = np.asarray(ex.features.feature[name].float_list.value, dtype=np.float32)
         if v.size != dim:
             raise TFRecordFormatError(f"{where} (id {vid!r}): feature {name!r} has {v.size} floats, expected {dim}")
+        finite = np.isfinite(v)
+        if not finite.all():
+            raise TFRecordFormatError(
+                f"{where} (id {vid!r}): feature {name!r} has {v.size - int(finite.sum())} non-finite value(s) "
+                f"(NaN or inf), the first at index {int(np.argmin(finite))}; the record is damaged — regenerate it")
         feats[name] = v
     return VideoRecord(vid, labels, feats)
 
@@ -296,29 +338,31 @@ def read_video_records(
 
 
 def find_tfrecords(root: str | os.PathLike, pattern: str = "*.tfrecord") -> list[Path]:
-    """The ``*.tfrecord`` files under a folder (sorted), or the file itself; a clear error if none."""
+    """The ``pattern`` files under a folder (sorted), the file itself, or the files a glob such as
+    ``data/frame/train*.tfrecord`` matches; none is a :class:`~labkit.data.paths.MissingDataError` naming the
+    pattern, because an empty list would train on nothing without a word."""
+    text = os.fspath(root)
     root = Path(root)
     if root.is_file():
         return [root]
+    if not root.exists() and glob.has_magic(text):
+        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if os.path.isfile(p))
+        if not files:
+            raise MissingDataError(f"no files match the pattern {text}",
+                                   fix="check the folder and the pattern (YouTube-8M shards: train*.tfrecord, "
+                                       "validate*.tfrecord)")
+        return files
     if not root.is_dir():
-        raise FileNotFoundError(f"{root} is neither a TFRecord file nor a folder")
-    files = sorted(root.rglob(pattern))
+        raise MissingDataError("is neither a TFRecord file, a folder nor a glob pattern that matches files",
+                               path=root, fix="pass a .tfrecord file, a folder of shards or a pattern")
+    files = sorted(p for p in root.rglob(pattern) if p.is_file())
     if not files:
-        raise FileNotFoundError(f"no {pattern} files under {root} (expected YouTube-8M frame-level shards)")
+        raise MissingDataError(f"no {pattern} files under this folder", path=root,
+                               fix="expected YouTube-8M frame-level shards; check data_root and the pattern")
     return files
 
 
 # --------------------------------------------------------------------------- torch dataset
-def pad_or_trim(x: np.ndarray, max_frames: int) -> tuple[np.ndarray, np.ndarray]:
-    """(T, D) → ((max_frames, D) zero-padded or cut to the first ``max_frames``, (max_frames,) bool mask)."""
-    t = min(len(x), max_frames)
-    out = np.zeros((max_frames, x.shape[1]), dtype=x.dtype)
-    out[:t] = x[:t]
-    mask = np.zeros(max_frames, dtype=bool)
-    mask[:t] = True
-    return out, mask
-
-
 class YT8MFrameDataset(Dataset):
     """Frame-level YouTube-8M records as tensors: ``{"rgb": (T, 1024) float32, ..., "labels": (C,) 0/1, "length"}``.
 
@@ -341,10 +385,20 @@ class YT8MFrameDataset(Dataset):
         if max_frames < 1:
             raise ValueError(f"max_frames must be >= 1, got {max_frames}")
         self.files = [Path(f) for f in files]
+        if not self.files:
+            raise MissingDataError("no TFRecord files given", fix="pass a file, a folder of shards or a glob pattern")
         self.num_classes, self.max_frames, self.check_crc = num_classes, max_frames, check_crc
         self.features = dict(FRAME_FEATURES if features is None else features)
-        self.index = [(fi, i, off, n) for fi, f in enumerate(self.files)
-                      for i, (off, n) in enumerate(record_offsets(f, check_crc))]
+        offsets = [record_offsets(f, check_crc) for f in self.files]
+        empty = [str(f) for f, o in zip(self.files, offsets, strict=True) if not o]
+        if len(empty) == 1:
+            raise _no_records(Path(empty[0]))
+        if empty:
+            raise TFRecordFormatError(
+                f"{len(empty)} of {len(self.files)} TFRecord files hold no records: {', '.join(empty[:5])}"
+                + (", …" if len(empty) > 5 else ""),
+                fix="empty shards are interrupted downloads or writes; download or regenerate them")
+        self.index = [(fi, i, off, n) for fi, o in enumerate(offsets) for i, (off, n) in enumerate(o)]
         if ids is not None:  # keep only these videos (e.g. a split), in the given order
             by_id = {self.record(k).id: k for k in range(len(self.index))}
             missing = [v for v in ids if v not in by_id]
@@ -365,15 +419,15 @@ class YT8MFrameDataset(Dataset):
 
     def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
         rec = self.record(k)
+        where = f"record {self.index[k][1]} (id {rec.id!r})"
         t = min(rec.num_frames, self.max_frames)
         if t == 0:
-            raise TFRecordFormatError(f"{self.files[self.index[k][0]]}: record {self.index[k][1]} has no frames")
+            raise TFRecordFormatError(f"{where} has no frames", path=self.files[self.index[k][0]])
         labels = np.asarray(rec.labels, dtype=np.int64)
         if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
-            raise ValueError(
-                f"video {rec.id!r} has label {labels.max()} outside 0..{self.num_classes - 1}; "
-                f"set num_classes (YouTube-8M 2018: 3862)"
-            )
+            bad = labels.min() if labels.min() < 0 else labels.max()
+            raise TFRecordFormatError(f"{where} has label {bad} outside 0..{self.num_classes - 1}; set num_classes "
+                                      "to the dataset's (YouTube-8M 2018: 3862)", path=self.files[self.index[k][0]])
         y = torch.zeros(self.num_classes)
         y[torch.from_numpy(labels)] = 1.0
         item = {name: torch.from_numpy(dequantize(rec.features[name][:t])) for name in self.features}
@@ -390,17 +444,15 @@ def collate_frames(items: Sequence[Mapping[str, torch.Tensor]]) -> dict[str, tor
     for name in items[0]:
         if name in ("labels", "length"):
             continue
-        out[name] = pad_sequence([it[name] for it in items], batch_first=True)  # (B, T, D), zeros after length
-    out["mask"] = torch.arange(t_max)[None, :] < lengths[:, None]  # (B, T)
+        out[name], mask = pad_or_trim([it[name] for it in items], t_max)  # (B, T, D) zeros after length, (B, T)
+    out["mask"] = mask
     return out
 
 
 def detect_features(path: str | os.PathLike) -> dict[str, int]:
     """The known frame-level feature lists (``rgb``/``audio``) present in the first record of ``path``."""
     path = Path(path)
-    data = next(iter_records(path), None)
-    if data is None:
-        raise TFRecordFormatError(f"{path}: the file holds no records")
+    data = next(iter_records(path))  # a file without records is an error there
     ex = _parse(example_pb2.SequenceExample(), data, f"{path}: record 0")
     found = {k: v for k, v in FRAME_FEATURES.items() if k in ex.feature_lists.feature_list}
     if not found:
@@ -412,6 +464,10 @@ def dissect(path: str | os.PathLike, index: int = 0) -> dict[str, object]:
     """Record ``index`` of ``path`` taken apart: its framing bytes, CRCs and protobuf layout (for teaching)."""
     path = Path(path)
     offsets = record_offsets(path)
+    if not offsets:
+        raise _no_records(path)
+    if not -len(offsets) <= index < len(offsets):
+        raise IndexError(f"{path}: record {index} does not exist, the file holds {len(offsets)} records")
     off, n = offsets[index]
     with open(path, "rb") as f:
         f.seek(off - 12)

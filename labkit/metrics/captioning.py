@@ -14,12 +14,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
+from labkit.metrics.errors import MetricInputError
+
 METRICS: tuple[str, ...] = ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr")
 JAVA_METRICS: tuple[str, ...] = ("METEOR",)  # and the PTB tokenizer (tokenize=True)
-
-
-class CaptionMetricError(ValueError):
-    """Inputs the scorers cannot take (ids that do not match, empty reference lists, …)."""
 
 
 class JavaMissingError(RuntimeError):
@@ -41,9 +39,9 @@ def clipped_ngram_matches(candidate: str, references: Sequence[str], n: int = 1)
     (Papineni et al. 2002), so "the the the the" does not get full marks against "the cat is on the mat".
     Words are split on whitespace (tokenise first). Summing both numbers over a corpus gives BLEU's p_n."""
     if n < 1:
-        raise CaptionMetricError(f"n must be >= 1, got {n}")
+        raise MetricInputError(f"n must be >= 1, got {n}")
     if isinstance(references, str) or not references:
-        raise CaptionMetricError("references must be a non-empty list of strings")
+        raise MetricInputError("references must be a non-empty list of strings")
 
     def grams(text: str) -> Counter:
         w = text.split()
@@ -88,19 +86,19 @@ def score_systems(references: Mapping[str, Sequence[str]], systems: Mapping[str,
     with a single PTB tokenizer run for all of them: ``{system: {metric: value}}``."""
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
-        raise CaptionMetricError(f"unknown metric(s) {unknown}; choose from {list(METRICS)}")
+        raise MetricInputError(f"unknown metric(s) {unknown}; choose from {list(METRICS)}")
     if not references:
-        raise CaptionMetricError("nothing to score: no ids")
+        raise MetricInputError("nothing to score: no ids")
     for name, candidates in systems.items():
         if set(references) != set(candidates):
             extra, missing = set(candidates) - set(references), set(references) - set(candidates)
-            raise CaptionMetricError(
+            raise MetricInputError(
                 f"references and candidates{f' of {name!r}' if name else ''} must have the same ids: {len(missing)} "
                 f"without a candidate (e.g. {sorted(missing)[:3]}), {len(extra)} without references "
                 f"(e.g. {sorted(extra)[:3]})")
     empty = [k for k, v in references.items() if isinstance(v, str) or len(v) == 0]
     if empty:
-        raise CaptionMetricError(f"references must be non-empty lists of strings; bad for {empty[:3]}")
+        raise MetricInputError(f"references must be non-empty lists of strings; bad for {empty[:3]}")
     needs_java = [m for m in metrics if m in JAVA_METRICS] + (["the PTB tokenizer"] if tokenize else [])
     if needs_java:
         _need_java(" and ".join(needs_java))

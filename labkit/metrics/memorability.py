@@ -12,9 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import rankdata
 
-
-class MetricInputError(ValueError):
-    """Predictions and targets cannot be compared (length, shape, NaN, too few items)."""
+from labkit.metrics.errors import MetricInputError
 
 
 def _pair(pred: Sequence[float] | np.ndarray, target: Sequence[float] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:

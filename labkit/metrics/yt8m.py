@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-class MetricInputError(ValueError):
-    """Predictions and labels do not fit together (shape, NaN, non-binary labels)."""
+from labkit.metrics.errors import MetricInputError
 
 
 def _check(predictions: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

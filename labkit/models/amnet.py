@@ -26,11 +26,15 @@ Any grid works (L = H·W is ``locations``); the bundled course features are 7×7
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
+
+from labkit.models.attention_ops import masked_softmax
 
 
 @dataclass
@@ -103,13 +107,6 @@ def masked_mean(a: Tensor, mask: Tensor | None) -> Tensor:
     return (a * m).sum(1) / m.sum(1).clamp_min(1.0)
 
 
-def masked_softmax(scores: Tensor, mask: Tensor | None) -> Tensor:
-    """softmax over L of scores (B, L); masked-out locations get exactly 0."""
-    if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))
-    return torch.softmax(scores, dim=-1)  # (B, L)
-
-
 class OriginalAttention(nn.Module):
     """AMNet's attention: the hidden state gives one scalar per location, added to e (broadcast over D)."""
 
@@ -125,21 +122,24 @@ class OriginalAttention(nn.Module):
         return self.drop(torch.relu(self.W_e(a)))
 
     def forward(self, e: Tensor, h: Tensor, mask: Tensor | None = None) -> Tensor:
-        eh = e + self.W_h(h).unsqueeze(-1)  # (B, L, D) + (B, L, 1)
-        eh = self.drop(torch.relu(eh))  # (B, L, D)
-        return masked_softmax(self.w(eh).squeeze(-1), mask)  # (B, L)
+        return original_attention_step(e, h, self.W_h.weight, self.W_h.bias, self.w.weight[0], mask, self.drop)
 
 
-def original_attention_step(e: Tensor, h: Tensor, W_h: Tensor, b_h: Tensor, w: Tensor) -> Tensor:
-    """One step of AMNet's attention without dropout, as plain tensor maths (the exercise's reference).
+def original_attention_step(e: Tensor, h: Tensor, W_h: Tensor, b_h: Tensor, w: Tensor, mask: Tensor | None = None,
+                            dropout: Callable[[Tensor], Tensor] | None = None) -> Tensor:
+    """One step of AMNet's attention as plain tensor maths: what :class:`OriginalAttention` computes, with
+    its weights passed in, so the module and notebook 03's exercise (checked against this) are one code.
 
     e (B, L, D) embedded features, h (B, H) state, W_h (L, H) and b_h (L,) the H → L map, w (D,)
-    the scorer → α (B, L) = softmax_L(w · ReLU(e_i + [W_h h + b_h]_i)). Equals
-    :class:`OriginalAttention` in eval mode.
+    the scorer → α (B, L) = softmax_L(w · drop(ReLU(e_i + [W_h h + b_h]_i))), zero where ``mask`` (B, L)
+    is False. ``dropout`` (the module's ``nn.Dropout``) is left out at inference and in the exercise.
     """
-    prior = h @ W_h.T + b_h  # (B, L): one scalar per location
-    scores = torch.relu(e + prior.unsqueeze(-1)) @ w  # (B, L, D) @ (D,) → (B, L)
-    return torch.softmax(scores, dim=-1)
+    prior = F.linear(h, W_h, b_h)  # (B, L): one scalar per location
+    eh = torch.relu(e + prior.unsqueeze(-1))  # (B, L, D) + (B, L, 1)
+    if dropout is not None:
+        eh = dropout(eh)
+    scores = F.linear(eh, w.unsqueeze(0)).squeeze(-1)  # (B, L, D) · (D,) → (B, L)
+    return masked_softmax(scores, mask)  # (B, L)
 
 
 class BahdanauAttention(nn.Module):

@@ -23,17 +23,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from labkit.models.attention_ops import masked_softmax  # also notebook 05's reference for its exercise
+
 POOLINGS = ("attention", "mean")
-
-
-def masked_softmax(logits: Tensor, mask: Tensor) -> Tensor:
-    """Softmax over time of ``logits`` (B, T) restricted to ``mask`` (B, T) bool: padded steps get exactly 0
-    and each row sums to 1 over its valid steps (a row with no valid step is an error, not NaNs)."""
-    if logits.shape != mask.shape:
-        raise ValueError(f"logits and mask must have the same shape, got {tuple(logits.shape)} and {tuple(mask.shape)}")
-    if bool((~mask.any(1)).any()):
-        raise ValueError("every row needs at least one valid step (a mask row is all False)")
-    return torch.softmax(logits.masked_fill(~mask, float("-inf")), dim=1)  # (B, T)
 
 
 @dataclass

@@ -16,6 +16,7 @@ g_t glimpse feature, h_t core state, μ_t policy mean, σ fixed policy std, b_t 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -111,6 +112,19 @@ class Retina:
                                 padding_mode="zeros", align_corners=False)  # (B, C, 1, ΣS²)
         chunks = sampled.flatten(2).split([S * S for S in self.sizes], dim=2)
         return [v.reshape(B, C, S, S) for v, S in zip(chunks, self.sizes, strict=True)]
+
+
+def retina_patch(image: Tensor, loc: Tensor, size: int) -> Tensor:
+    """One scale of ρ on one image, before pooling: the ``size``×``size`` square of ``image`` (H, W) around
+    ``loc`` (2,), rows and columns [c − size//2, c − size//2 + size), zeros outside the image.
+
+    The form a reader can picture (and notebook 04's exercise is checked against); it *is* the exact
+    retina's patch — one image, one scale, no pooling — so the two cannot disagree.
+    """
+    if image.dim() != 2 or loc.shape != (2,):
+        raise ValueError(f"retina_patch takes one image (H, W) and one location (2,), got shapes "
+                         f"{tuple(image.shape)} and {tuple(loc.shape)}; for a batch use Retina.patches")
+    return Retina(size, 1, 1).patches(image[None, None], loc[None])[0][0, 0]  # (size, size)
 
 
 class GlimpseNetwork(nn.Module):
@@ -300,6 +314,24 @@ def reinforce_term(log_pi: Tensor, reward: Tensor, baselines: Tensor) -> Tensor:
     """
     advantage = (reward - baselines).detach()  # (B, T-1)
     return (-log_pi * advantage).sum(1).mean()
+
+
+def reinforce_gradients(log_pi: Tensor, reward: Tensor, baselines: Tensor,
+                        loss: Callable[[Tensor, Tensor, Tensor], Tensor] = reinforce_term) -> Tensor:
+    """(∂loss/∂log π, ∂loss/∂b) stacked: (2, B, T−1), zeros where ``loss`` sends no gradient.
+
+    Why the gradient and not just the value: a REINFORCE term that forgets to detach the advantage has the
+    right value and the wrong gradient (it also pushes the baselines), and only the gradient shows it. With
+    the default ``loss`` (:func:`reinforce_term`) this is (−(R − b)/B, 0); pass another ``loss`` with the same
+    signature (a learner's) to get its gradients for comparison, as notebook 04's check does.
+    """
+    log_pi = log_pi.detach().clone().requires_grad_()
+    b = baselines.detach().clone().requires_grad_()
+    with torch.enable_grad():  # a notebook may have switched autograd off globally
+        value = loss(log_pi, reward, b)
+        if not value.requires_grad:  # everything detached: no gradient at all
+            return torch.zeros(2, *log_pi.shape, dtype=log_pi.dtype, device=log_pi.device)
+        return torch.stack(torch.autograd.grad(value, (log_pi, b), allow_unused=True, materialize_grads=True))
 
 
 def ram_loss(out: RAMOutput, targets: Tensor, reinforce_weight: float = 1.0) -> dict[str, Tensor]:

@@ -22,6 +22,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from labkit.models.attention_ops import masked_softmax
+
 
 @dataclass
 class SALSTMConfig:
@@ -61,7 +63,7 @@ class TemporalAttention(nn.Module):
     def weights(self, h: Tensor, uv: Tensor, mask: Tensor) -> Tensor:
         """h (B, H), uv = U v + b (B, T, A), mask (B, T) bool → α (B, T), exactly 0 on padding."""
         e = self.w(torch.tanh(self.W(h).unsqueeze(1) + uv)).squeeze(-1)  # (B, 1, A) + (B, T, A) → (B, T)
-        return torch.softmax(e.masked_fill(~mask, float("-inf")), dim=1)  # (B, T)
+        return masked_softmax(e, mask)  # (B, T)
 
     def forward(self, h: Tensor, feats: Tensor, uv: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         """h (B, H), feats (B, T, D), uv (B, T, A), mask (B, T) bool → context φ (B, D), α (B, T)."""
@@ -207,17 +209,22 @@ def generate(model: SALSTM, feats: Tensor, mask: Tensor, beam_width: int = 1, ma
              batch_size: int = 128, select: Callable | None = None) -> tuple[Tensor, Tensor]:
     """Captions for many videos in batches: greedy when ``beam_width == 1``, else beam search.
     ``select``: the beam step's choice (default :func:`select_beams`). Returns tokens (N, L) and α (N, L, T),
-    padded to the longest caption."""
+    padded to the longest caption. Runs in eval mode (no dropout) and gives the model back in the mode it came
+    in, so a call between training epochs does not silently switch dropout off for the rest of training."""
+    was_training = model.training
     model.eval()
     toks, alphas = [], []
-    for i in range(0, len(feats), batch_size):
-        f, m = feats[i:i + batch_size], mask[i:i + batch_size]
-        if beam_width == 1:
-            t, a = model.greedy(f, m, max_len)
-        else:
-            t, a = model.beam_search(f, m, beam_width, max_len, select=select or select_beams)[:2]
-        toks.append(t)
-        alphas.append(a)
+    try:
+        for i in range(0, len(feats), batch_size):
+            f, m = feats[i:i + batch_size], mask[i:i + batch_size]
+            if beam_width == 1:
+                t, a = model.greedy(f, m, max_len)
+            else:
+                t, a = model.beam_search(f, m, beam_width, max_len, select=select or select_beams)[:2]
+            toks.append(t)
+            alphas.append(a)
+    finally:
+        model.train(was_training)
     n = max(t.shape[1] for t in toks)
     toks = [F.pad(t, (0, n - t.shape[1]), value=model.cfg.pad_id) for t in toks]
     alphas = [F.pad(a, (0, 0, 0, n - a.shape[1])) for a in alphas]

@@ -37,6 +37,7 @@ from labkit.core.errors import CheckpointError
 StepOutput = torch.Tensor | Mapping[str, torch.Tensor]
 StepFn = Callable[[nn.Module, Any], StepOutput]
 CHECKPOINT = "last.pt"
+BEST = "best.pt"
 
 
 @dataclass
@@ -59,6 +60,11 @@ class TrainConfig:
     amp: bool = False  # bfloat16 autocast on CUDA
     device: str = "auto"
     progress: bool = True
+    # Model selection on a *validation* metric that eval_fn returns (e.g. "val_acc"): the best epoch's weights are
+    # kept (in memory, and as best.pt beside last.pt) and put back into the model when training ends, so test
+    # figures are taken once, at the best validation epoch, never by picking epochs on the test set.
+    monitor: str | None = None
+    monitor_mode: str = "max"  # max | min
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "seed", "checkpoint_every"):
@@ -69,6 +75,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.optimizer must be adam, adamw, sgd or rmsprop, got {self.optimizer!r}")
         if not isinstance(self.lr, int | float) or self.lr <= 0:
             raise ValueError(f"TrainConfig.lr must be a positive number, got {self.lr!r}")
+        if self.monitor_mode not in ("max", "min"):
+            raise ValueError(f"TrainConfig.monitor_mode must be 'max' or 'min', got {self.monitor_mode!r}")
         if self.resume and not self.checkpoint_dir:
             raise ValueError("TrainConfig.resume=True needs a checkpoint_dir to resume from")
         if self.checkpoint_dir is not None and Path(self.checkpoint_dir).exists() and not Path(self.checkpoint_dir).is_dir():
@@ -82,6 +90,7 @@ class History:
     """Per-epoch means of everything the step logged, plus the eval metrics (drawn by ``labkit.viz.curves.plot_history``)."""
 
     epochs: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int | None = None  # 1-based epoch whose weights the model holds after fit() with a monitor
 
     def __getitem__(self, key: str) -> list[float]:
         return [e[key] for e in self.epochs if key in e]
@@ -260,6 +269,9 @@ def fit(
         warnings.warn("amp=True is ignored on CPU (bfloat16 autocast only pays off on GPUs)", stacklevel=2)
     history, start_epoch, skip_batches, global_step = History(), 0, 0, 0
     partial: dict[str, Any] = {"sums": {}, "count": 0}  # running sums of an interrupted epoch
+    best_state: dict[str, torch.Tensor] | None = None  # weights of the best validation epoch so far
+    if cfg.monitor and eval_fn is None:
+        raise ValueError(f"TrainConfig.monitor={cfg.monitor!r} needs an eval_fn that returns it")
     ckpt_path = Path(cfg.checkpoint_dir) / CHECKPOINT if cfg.checkpoint_dir else None
 
     if ckpt_path is not None and rank == 0:
@@ -274,7 +286,8 @@ def fit(
         except (RuntimeError, ValueError, KeyError, TypeError) as e:
             raise CheckpointError(f"does not fit this model or optimiser ({str(e).splitlines()[0][:300]})",
                                   path=ckpt_path, fix="resume with the same model and settings that wrote it") from None
-        history = History([dict(e) for e in state["history"]])
+        history = History([dict(e) for e in state["history"]], state.get("best_epoch"))
+        best_state = state.get("best_model")
         start_epoch, skip_batches, global_step = state["epoch"], state["batch_in_epoch"], state["global_step"]
         partial = state["partial"]
         _set_rng_state(state["rng"], ckpt_path)
@@ -288,6 +301,7 @@ def fit(
             "epoch": epoch, "batch_in_epoch": batch_in_epoch, "global_step": global_step,
             "history": history.epochs, "rng": _rng_state(), "config": asdict(cfg),
             "partial": {"sums": dict(sums), "count": count},
+            "best_epoch": history.best_epoch, "best_model": best_state,
         })
 
     per_rank = cfg.batch_size // world
@@ -332,8 +346,23 @@ def fit(
             with torch.inference_mode():
                 row.update({k: float(v) for k, v in eval_fn(model).items()})
         history.epochs.append(row)
+        if cfg.monitor:
+            if cfg.monitor not in row:
+                raise KeyError(f"TrainConfig.monitor={cfg.monitor!r}, but eval_fn returned only {sorted(row)}")
+            best = None if history.best_epoch is None else history.epochs[history.best_epoch - 1][cfg.monitor]
+            better = best is None or (row[cfg.monitor] > best if cfg.monitor_mode == "max" else row[cfg.monitor] < best)
+            if better:
+                history.best_epoch = epoch + 1
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                if ckpt_path is not None and rank == 0:
+                    save_checkpoint(ckpt_path.with_name(BEST), {"model": best_state, "epoch": epoch + 1,
+                                                                cfg.monitor: row[cfg.monitor]})
         checkpoint(epoch + 1, 0, {}, 0)
         if rank == 0 and cfg.progress:
             print(f"epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k != "epoch"))
+    if cfg.monitor and best_state is not None:
+        model.load_state_dict(best_state)  # the model leaves fit() as it was at its best validation epoch
+        if rank == 0 and cfg.progress:
+            print(f"kept epoch {history.best_epoch} (best {cfg.monitor})")
     model.eval()
     return history

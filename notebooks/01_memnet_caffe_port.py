@@ -42,6 +42,7 @@ import labkit
 from labkit.caffe import CaffeTransform, load_caffe_model, read_caffemodel, read_prototxt
 from labkit.caffe.check import compare_blobs
 from labkit.caffe.layers import CaffeLRN, caffe_pool_out
+from labkit.caffe.layers import lrn_across_channels as labkit_lrn_across_channels
 from labkit.course.exercises import check_function
 from labkit.data.lamem import LaMemDataset
 from labkit.metrics.memorability import distribution_check, spearman
@@ -192,9 +193,8 @@ gen = torch.Generator().manual_seed(0)
 lrn_cases = [(torch.randn(2, 7, 3, 4, generator=gen), 5, 0.5, 0.75, 2.0),  # edge channels see fewer neighbours
              (torch.randn(1, 3, 2, 2, generator=gen) * 10, 5, 1e-2, 0.75, 1.0),  # fewer channels than the window
              (torch.randn(1, 6, 1, 1, generator=gen), 3, 1e-4, 0.75, 1.0)]  # AlexNet's alpha and beta
-caffe_lrn_reference = lambda x, size, alpha, beta, k: CaffeLRN(size, alpha, beta, k, "ACROSS_CHANNELS")(x)  # noqa: E731
 lrn_across_channels = check_function(
-    "lrn_across_channels", lrn_across_channels, reference=caffe_lrn_reference, cases=lrn_cases,
+    "lrn_across_channels", lrn_across_channels, reference=labkit_lrn_across_channels, cases=lrn_cases,
     hint="divide alpha by size (n), sum x**2 over channels c-(n-1)/2 ... c+(n-1)/2 with zeros beyond the edges")
 
 # %% [markdown]

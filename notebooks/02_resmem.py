@@ -15,8 +15,8 @@
 #    (about twice the speed, for a score change of a few 1e-3);
 # 7. reuse the ResNet-152 as `labkit.models.backbones` (notebooks 03, 05, 06 do).
 #
-# Three **exercises** (§3, §4, §5) ask you to write a piece yourself — the head's ablated input, ResMem's
-# preprocessing, Spearman's ρ; a check cell under each says whether it matches labkit's implementation, and the
+# Two **exercises** (§3, §4) ask you to write a piece yourself — the head's ablated input and ResMem's
+# preprocessing (Spearman's ρ is notebook 01's exercise; here we use `labkit`'s); a check cell under each says whether it matches labkit's implementation, and the
 # cells after it use your function once it passes (labkit's until then).
 
 # %% tags=["parameters"]
@@ -295,35 +295,6 @@ else:
 print(f"train {int((~is_val).sum())} / validation {int(is_val.sum())} images")
 
 
-# %% [markdown]
-# **Exercise 3 · Spearman's ρ, the field's one number.** Every memorability paper reports the rank correlation
-# between predicted and human scores. Write `spearman_rho(pred, target)` for two 1-D arrays: rank each
-# (1 = smallest; **tied values share the average of their ranks**, as for human scores given on a coarse scale),
-# then return the Pearson correlation of the two rank vectors, as a float. Without `scipy.stats.spearmanr`;
-# `scipy.stats.rankdata` or a few lines of NumPy are fine. The evaluation during training below uses yours.
-
-# %%
-def spearman_rho(pred: np.ndarray, target: np.ndarray) -> float:
-    """Pearson correlation of the ranks (ties get their average rank)."""
-    ### BEGIN SOLUTION
-    from scipy.stats import rankdata
-
-    rp, rt = rankdata(pred), rankdata(target)  # average ranks for ties
-    rp, rt = rp - rp.mean(), rt - rt.mean()
-    return float((rp * rt).sum() / np.sqrt((rp**2).sum() * (rt**2).sum()))
-    ### END SOLUTION
-
-
-# %%
-# NBVAL_CHECK_OUTPUT
-spearman_rho = check_function(
-    "spearman_rho", spearman_rho, spearman,
-    cases=[(np.array([0.9, 0.1, 0.5, 0.3]), np.array([0.8, 0.2, 0.3, 0.6])),
-           (np.array([0.1, 0.2, 0.3]), np.array([3.0, 2.0, 1.0])),
-           (np.array([0.5, 0.5, 0.7, 0.1, 0.5]), np.array([2.0, 1.0, 3.0, 1.0, 5.0]))],
-    hint="np.argsort gives the order, not the ranks; tied values must share their average rank "
-         "(scipy.stats.rankdata does both)")
-
 # %%
 from torch.utils.data import TensorDataset
 
@@ -337,7 +308,7 @@ step = lambda m, batch: torch.nn.functional.mse_loss(m(batch[0]), batch[1])  # n
 
 def evaluate(m):
     p = m(X[va]).detach().numpy()
-    return {"val_spearman": spearman_rho(p, y[va].numpy()), "val_mse": float(((p - y[va].numpy()) ** 2).mean())}
+    return {"val_spearman": spearman(p, y[va].numpy()), "val_mse": float(((p - y[va].numpy()) ** 2).mean())}
 
 
 rho_before = evaluate(head_model.eval())["val_spearman"]
@@ -470,7 +441,7 @@ assert tuple(maps224.shape) == (1, 1024, 14, 14), "AMNet needs a 14×14 grid of 
 # %% [markdown]
 # ## Exercises
 #
-# The three exercises above are checked in place (§3, §4, §5). More to try: occlusion maps vs Grad-CAM; fine-tune with SGD at the package's
+# The two exercises above are checked in place (§3, §4). More to try: occlusion maps vs Grad-CAM; fine-tune with SGD at the package's
 # learning rate (1e-5); train a head on the ResNet branch only and compare its spread with the full head's;
 # run `layer1` in bfloat16 too (`fast = for_inference(model, "fp32")`, then
 # `to_bfloat16(fast.backbone, ("layer1", "layer2", "layer3", "layer4"))`, both in `labkit.models.inference`) and

@@ -234,7 +234,7 @@ def attention_penalty(alpha: torch.Tensor, target: float) -> torch.Tensor:
 g = torch.Generator().manual_seed(4)
 maps = lambda b, t, n: torch.softmax(torch.randn(b, t, n, generator=g), -1)  # noqa: E731
 attention_penalty = check_function(
-    "attention_penalty", attention_penalty, lambda al, tg: attention_regulariser(al, tg),
+    "attention_penalty", attention_penalty, attention_regulariser,
     cases=[(maps(2, 3, 5), 0.2), (maps(4, 1, 49), 0.2), (maps(3, 6, 7), 0.5)],
     hint="sum (target − α) over the steps (dim 1) before squaring, sum over locations and images, "
          "then divide by the batch size B only (not by T or L)")
@@ -336,7 +336,7 @@ if task in ("both", "regression"):
 # **Exercise 3 · ROC AUC.** Accuracy needs a threshold; AUC does not. Write `roc_auc(labels, scores)` for 0/1
 # `labels` and real `scores` (1-D NumPy arrays, both classes present): the probability that a randomly chosen
 # positive scores higher than a randomly chosen negative, a tie counting ½ (the Mann–Whitney form). Comparing all
-# positive–negative pairs with broadcasting is fine at this size. The study below reports yours next to sklearn's.
+# positive–negative pairs with broadcasting is fine at this size. The study below reports yours next to labkit's.
 
 # %%
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -350,10 +350,10 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from sklearn.metrics import roc_auc_score
+from labkit.metrics.binary import roc_auc as labkit_roc_auc
 
 roc_auc = check_function(
-    "roc_auc", roc_auc, lambda y, s: float(roc_auc_score(y, s)),
+    "roc_auc", roc_auc, labkit_roc_auc,
     cases=[(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])),
            (np.array([1, 0, 1, 0, 1]), np.array([0.5, 0.5, 0.9, 0.2, 0.5])),
            (np.array([0, 1, 0, 1, 0, 0]), np.array([0.3, 0.1, 0.7, 0.2, 0.9, 0.05]))],
@@ -372,7 +372,7 @@ else:
 if task in ("both", "binary"):
     _, scores, _, _ = train_amnet(y_bin.astype(np.float32), "binary", epochs)
     m = binary_metrics(y_bin[test_idx], scores, threshold=0.5)
-    print(f"AUC: yours {roc_auc(y_bin[test_idx], scores):.4f}, sklearn's {m['auc']:.4f}")
+    print(f"AUC: yours {roc_auc(y_bin[test_idx], scores):.4f}, labkit's {m['auc']:.4f}")
     for k in ("accuracy", "auc", "report"):
         labkit.record(k, m[k], quiet=k == "report")
     labkit.record("predictions", scores.round(5).tolist(), quiet=True)

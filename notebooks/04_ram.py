@@ -36,9 +36,10 @@ import torch.nn.functional as F
 from IPython.display import HTML, display
 
 import labkit
-from labkit.course.exercises import check_function, check_value
+from labkit.course.exercises import check_function
 from labkit.data import mnist
-from labkit.models.ram import RAM, RAMConfig, Retina, accuracy, ram_step, reinforce_term
+from labkit.models.ram import RAM, RAMConfig, Retina, accuracy, ram_step, reinforce_gradients, reinforce_term
+from labkit.models.ram import retina_patch as labkit_retina_patch
 from labkit.models.small_convnet import SmallConvNet, convnet_step
 from labkit.train import TrainConfig, fit
 from labkit.viz.curves import plot_history
@@ -154,8 +155,7 @@ def retina_patch(image: torch.Tensor, loc: torch.Tensor, size: int) -> torch.Ten
 # NBVAL_CHECK_OUTPUT
 gen = torch.Generator().manual_seed(0)
 digit, wide_img = torch.rand(28, 28, generator=gen), torch.rand(20, 36, generator=gen)
-labkit_patch = lambda image, loc, size: Retina(size, 1, 1).patches(image[None, None], loc[None])[0][0, 0]  # noqa: E731
-retina_patch = check_function("retina_patch", retina_patch, reference=labkit_patch, cases=[
+retina_patch = check_function("retina_patch", retina_patch, reference=labkit_retina_patch, cases=[
     (digit, torch.tensor([0.0, 0.0]), 8), (digit, torch.tensor([1.0, 1.0]), 8),  # centre, bottom-right corner
     (digit, torch.tensor([-1.0, -0.9]), 16), (digit, torch.tensor([0.2, 0.7]), 5),  # top-left border, odd size
     (digit, torch.tensor([0.1, -0.1]), 48), (wide_img, torch.tensor([0.9, -0.95]), 12)],  # larger than the image, non-square
@@ -254,14 +254,10 @@ reinforce_loss = check_function("reinforce_loss", yours, reference=reinforce_ter
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def reinforce_gradients() -> torch.Tensor:
-    log_pi, b = lp.clone().requires_grad_(), base.clone().requires_grad_()
-    loss = yours(log_pi, R, b)
-    if not loss.requires_grad:  # everything detached: no gradient at all
-        return torch.zeros(2, *lp.shape)
-    return torch.stack(torch.autograd.grad(loss, (log_pi, b), allow_unused=True, materialize_grads=True))
-_ = check_value("reinforce_gradients", reinforce_gradients, torch.stack([-(R - base) / 4, torch.zeros_like(base)]),
-                hint="detach the advantage (reward - baselines) but not log_pi")
+# reinforce_gradients(log_pi, reward, baselines, loss) differentiates `loss` w.r.t. log π and the baselines.
+_ = check_function("reinforce_gradients", lambda *case: reinforce_gradients(*case, loss=yours),
+                   reference=reinforce_gradients, cases=[(lp, R, base), (lp, R, torch.zeros_like(base))],
+                   hint="detach the advantage (reward - baselines) but not log_pi")
 
 
 # %% [markdown]

@@ -115,14 +115,17 @@ def _shard(t: Path, name: str = "train0000.tfrecord", n: int = 3) -> Path:
     return write_frame_records(t / name, [_frame(f"v{i}") for i in range(n)])
 
 
-def _damage(path: Path, at: int, length: int | None = None) -> Path:
-    """Flip the byte at ``at`` (or, with ``length``, keep only the first ``length`` bytes)."""
+def _flip(path: Path, at: int) -> Path:
+    """Invert the byte at offset ``at`` (a bit-rotted disk, a bad copy)."""
     raw = bytearray(path.read_bytes())
-    if length is not None:
-        del raw[length:]
-    else:
-        raw[at] ^= 0xFF
+    raw[at] ^= 0xFF
     path.write_bytes(bytes(raw))
+    return path
+
+
+def _cut(path: Path, end: int) -> Path:
+    """Keep ``path[:end]`` (an interrupted download)."""
+    path.write_bytes(path.read_bytes()[:end])
     return path
 
 
@@ -156,6 +159,10 @@ def _frame_payload(t: Path, edit: Callable[[example_pb2.SequenceExample], None])
     ex.ParseFromString(encode_frame_record(_frame("edited")))
     edit(ex)
     return read_frame_records(write_records(t / "edited.tfrecord", [ex.SerializeToString()]))
+
+
+def _short_frame(ex: example_pb2.SequenceExample) -> None:
+    ex.feature_lists.feature_list["rgb"].feature[1].bytes_list.value[0] = b"\0" * 1000  # 1000 of 1024 bytes
 
 
 def _msvd(t: Path, fixture: str):
@@ -300,11 +307,11 @@ CASES: list[tuple[str, Callable[[Path], object], type[Exception], str]] = [
     ("tfrecord-pattern-in-empty-folder", lambda t: find_tfrecords(t, "validate*.tfrecord"), MissingDataError,
      "validate*.tfrecord"),
     ("tfrecord-missing-file", lambda t: read_frame_records(t / "gone.tfrecord"), MissingDataError, "gone.tfrecord"),
-    ("tfrecord-truncated-record", lambda t: read_frame_records(_damage(_shard(t), 0, length=-10)),
+    ("tfrecord-truncated-record", lambda t: read_frame_records(_cut(_shard(t), -10)),
      TFRecordFormatError, "train0000.tfrecord"),
-    ("tfrecord-bad-data-crc", lambda t: read_frame_records(_damage(p := _shard(t), record_offsets(p)[1][0] + 3)),
+    ("tfrecord-bad-data-crc", lambda t: read_frame_records(_flip(p := _shard(t), record_offsets(p)[1][0] + 3)),
      TFRecordFormatError, "train0000.tfrecord"),
-    ("tfrecord-bad-length-crc", lambda t: read_frame_records(_damage(_shard(t), 9)), TFRecordFormatError,
+    ("tfrecord-bad-length-crc", lambda t: read_frame_records(_flip(_shard(t), 9)), TFRecordFormatError,
      "train0000.tfrecord"),
     ("tfrecord-gzip-compressed", lambda t: read_frame_records(_bytes(t / "x.tfrecord", gzip.compress(
         _shard(t).read_bytes()))), TFRecordFormatError, "x.tfrecord"),
@@ -312,9 +319,7 @@ CASES: list[tuple[str, Callable[[Path], object], type[Exception], str]] = [
         "v0", [1], {"audio": np.zeros((2, 128), np.uint8)})])), TFRecordFormatError, "audio.tfrecord"),
     ("tfrecord-no-id", lambda t: _frame_payload(t, lambda ex: ex.context.feature.pop("id")), TFRecordFormatError,
      "edited.tfrecord"),
-    ("tfrecord-wrong-frame-length",
-     lambda t: _frame_payload(t, lambda ex: ex.feature_lists.feature_list["rgb"].feature[1].bytes_list.value.__setitem__(
-         0, b"\0" * 1000)), TFRecordFormatError, "edited.tfrecord"),
+    ("tfrecord-wrong-frame-length", lambda t: _frame_payload(t, _short_frame), TFRecordFormatError, "edited.tfrecord"),
     ("tfrecord-garbage-payload", lambda t: read_frame_records(write_records(t / "g.tfrecord", [b"\xff" * 7])),
      TFRecordFormatError, "g.tfrecord"),
     ("tfrecord-nan-float-frames", lambda t: _float_frames(t, float("nan")), TFRecordFormatError, "floats.tfrecord"),
@@ -372,8 +377,8 @@ CASES: list[tuple[str, Callable[[Path], object], type[Exception], str]] = [
     ("image-missing", lambda t: load_image(t / "missing.png"), ImageLoadError, "missing.png"),
     ("image-nan-float-tiff", lambda t: load_image(_float_tiff(t / "nan.tif", np.nan)), ImageLoadError, "nan.tif"),
     # frame features: the PCA basis, decoded video
-    ("pca-truncated-file", lambda t: FramePCA.load(_damage(_pca(t), 0, length=300)), FramePCAError, "frame_pca.npz"),
-    ("pca-flipped-bytes", lambda t: FramePCA.load(_damage(_pca(t), 200)), FramePCAError, "frame_pca.npz"),
+    ("pca-truncated-file", lambda t: FramePCA.load(_cut(_pca(t), 300)), FramePCAError, "frame_pca.npz"),
+    ("pca-flipped-bytes", lambda t: FramePCA.load(_flip(_pca(t), 200)), FramePCAError, "frame_pca.npz"),
     ("pca-text-file", lambda t: FramePCA.load(_text(t / "frame_pca.npz", "not a zip")), FramePCAError,
      "frame_pca.npz"),
     ("pca-missing-field", lambda t: FramePCA.load(_drop_field(t)),

@@ -17,8 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from labkit.caffe.convert import convert
 from labkit.caffe.readers import CaffeFormatError, parse_prototxt_text, read_caffemodel, read_mean_binaryproto
 from labkit.caffe.writer import write_caffemodel, write_mean_binaryproto
+from labkit.core import assets
 from labkit.course.params import Param, ParameterError, parse_cli_value, read_params
 from labkit.data.captions import CaptionFormatError, read_h5_features, read_msvd_csv, write_h5_features
 from labkit.data.frame_pca import FramePCA, FramePCAError
@@ -130,6 +132,36 @@ def test_mean_binaryproto_reader(data):
 @given(st.one_of(st.text(max_size=300), mutated(PROTOTXT.encode()).map(lambda b: b.decode("latin-1"))))
 def test_prototxt_parser(text):
     _either(parse_prototxt_text, CaffeFormatError, text)
+
+
+NET = ('input: "data"\ninput_shape { dim: 1 dim: 2 dim: 9 dim: 9 }\n'
+       'layer { name: "n" type: "LRN" bottom: "data" top: "n" lrn_param { local_size: 3 alpha: 0.1 } }\n'
+       'layer { name: "p" type: "Pooling" bottom: "n" top: "p" pooling_param { pool: MAX kernel_size: 3 stride: 2 } }\n'
+       'layer { name: "c" type: "Convolution" bottom: "p" top: "c" convolution_param { num_output: 2 kernel_size: 2 } }\n'
+       'layer { name: "r" type: "ReLU" bottom: "c" top: "c" }\n'
+       'layer { name: "s" type: "Softmax" bottom: "c" top: "s" softmax_param { axis: 1 } }\n')
+NET_WEIGHTS = {"c": [np.ones((2, 2, 2, 2), np.float32), np.zeros(2, np.float32)]}
+
+
+@FUZZ
+@given(st.one_of(st.text(max_size=300), mutated(NET.encode()).map(lambda b: b.decode("latin-1"))))
+def test_prototxt_converter(text):
+    """Past the parser: layer geometry (zero strides, groups, kernels wider than the input, bad axes) and input
+    shapes end in a CaffeFormatError naming the layer, never a ZeroDivisionError or a torch error."""
+    _either(lambda t: convert(parse_prototxt_text(t), NET_WEIGHTS), CaffeFormatError, text)
+
+
+MANIFEST = json.dumps({"demo/x.txt": {"sha256": "0" * 64, "bytes": 5, "source": "s", "license": "CC0",
+                                      "restore": "git checkout -- data/demo/x.txt"}})
+
+
+@FUZZ
+@given(st.one_of(st.text(max_size=200), mutated(MANIFEST.encode()).map(lambda b: b.decode("latin-1"))))
+def test_asset_manifest_reader(text):
+    root = TMP / "assets"
+    (root / "demo").mkdir(parents=True, exist_ok=True)
+    (root / "demo" / assets.MANIFEST).write_text(text, errors="surrogateescape")
+    _either(assets.load_manifest, assets.AssetError, root)
 
 
 @FUZZ

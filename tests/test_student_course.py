@@ -22,11 +22,16 @@ SKIP_IN_STUDENT_RUN = {"03_amnet": ["-p", "run_sweep", "False"]}
 WITH_EXERCISES = [nb for nb in course_notebooks() if BEGIN in nb.read_text()]
 
 
+# 02 had a Spearman exercise too; it repeated 01's (the same maths in two solution regions), so it went.
+FEWER = {"02_resmem": 2}
+
+
 def test_every_teaching_notebook_has_at_least_three_exercises():
     """00 is the course's front page; every notebook after it teaches a model and carries exercises."""
     for nb in course_notebooks()[1:]:
         regions = nb.read_text().count(BEGIN)
-        assert regions >= 3, f"{nb.name} has {regions} exercise solution regions (want ≥ 3)"
+        want = FEWER.get(nb.stem, 3)
+        assert regions >= want, f"{nb.name} has {regions} exercise solution regions (want ≥ {want})"
 
 
 @pytest.mark.slow

@@ -124,3 +124,42 @@ def test_history_logs_extras_and_eval_metrics():
     assert h["half"] == pytest.approx([x / 2 for x in h["loss"]])
     assert h["val"] == [1.5, 1.5]
     assert not model.training
+
+
+def _selection_run(tmp_path, monitor, mode="max", epochs=5):
+    """A regression whose validation score is scripted per epoch, so the best epoch is known in advance."""
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(16, 3), torch.randn(16, 1))
+    model = nn.Linear(3, 1)
+    scores = iter([0.2, 0.7, 0.5, 0.9, 0.1])
+    snapshots = {}
+
+    def eval_fn(m):
+        epoch = len(snapshots) + 1
+        snapshots[epoch] = m.weight.detach().clone()
+        return {"val_score": next(scores)}
+
+    cfg = TrainConfig(epochs=epochs, batch_size=4, checkpoint_dir=str(tmp_path), monitor=monitor,
+                      monitor_mode=mode, progress=False)
+    hist = fit(model, data, lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), cfg, eval_fn=eval_fn)
+    return model, hist, snapshots
+
+
+def test_fit_keeps_the_best_validation_epoch(tmp_path):
+    model, hist, snaps = _selection_run(tmp_path, "val_score")
+    assert hist.best_epoch == 4
+    assert torch.equal(model.weight, snaps[4]) and not torch.equal(model.weight, snaps[5])
+    best = load_checkpoint(tmp_path / "best.pt")
+    assert best["epoch"] == 4 and best["val_score"] == 0.9 and torch.equal(best["model"]["weight"], snaps[4])
+    model, hist, snaps = _selection_run(tmp_path / "min", "val_score", mode="min")
+    assert hist.best_epoch == 5 and torch.equal(model.weight, snaps[5])
+
+
+def test_fit_without_a_monitor_keeps_the_last_epoch(tmp_path):
+    model, hist, snaps = _selection_run(tmp_path, None)
+    assert hist.best_epoch is None and torch.equal(model.weight, snaps[5])
+
+
+def test_a_monitor_the_eval_does_not_return_is_an_error(tmp_path):
+    with pytest.raises(KeyError, match="val_acc"):
+        _selection_run(tmp_path, "val_acc")

@@ -303,7 +303,7 @@ def convert(net, weights: dict[str, list[np.ndarray]], input_shape=None) -> Caff
             raise
         except ValueError as e:  # a layer module refusing its parameters (e.g. an even LRN local_size)
             raise CaffeFormatError(f"layer {s.name!r} ({s.type}): {e}") from e
-        except RuntimeError as e:  # shapes that do not fit together, caught on meta tensors before any weight loads
+        except (RuntimeError, IndexError) as e:  # shapes or an axis that do not fit, found on meta tensors
             raise CaffeFormatError(f"layer {s.name!r} ({s.type}) cannot take input(s) of shape {in_shapes}: {e}") from e
         modules[s.name] = m
         outs = out if isinstance(out, tuple) else (out,) * len(s.top)

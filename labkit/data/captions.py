@@ -23,6 +23,7 @@ import torch
 
 from labkit.core.errors import DataError
 from labkit.data.moving_mnist import MovingMNISTVideo
+from labkit.data.paths import read_utf8
 from labkit.data.sequences import pad_or_trim
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
@@ -223,14 +224,7 @@ def read_msvd_csv(path: str | Path, language: str = "English") -> MSVDCorpus:
     path = Path(path)
     if not path.is_file():
         raise CaptionFormatError(f"MSVD corpus CSV {path} does not exist")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise CaptionFormatError(
-            f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start} is {e.reason})",
-            path=path, where=raw.count(b"\n", 0, e.start) + 1,
-            fix="re-save the CSV as UTF-8 (a spreadsheet may have saved it as Latin-1 / Windows-1252)") from None
+    text = read_utf8(path, CaptionFormatError, "CSV")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         return _msvd_rows(path, reader, language)

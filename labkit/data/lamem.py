@@ -33,7 +33,7 @@ import numpy as np
 
 from labkit.core.errors import DataError
 from labkit.data.images import load_image
-from labkit.data.paths import escape_reason
+from labkit.data.paths import escape_reason, read_utf8
 
 
 class LaMemFormatError(DataError):
@@ -52,10 +52,7 @@ def read_split(path: str | os.PathLike, binary: bool = False) -> list[SplitEntry
     path = Path(path)
     if not path.is_file():
         raise LaMemFormatError(f"{path}: split file not found (expected <root>/splits/<split>.txt)")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise LaMemFormatError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); is it a split file?") from e
+    text = read_utf8(path, LaMemFormatError, "split file")
     expected = f"'relative/path.jpg {'0|1' if binary else 'score'}'"
     entries: list[SplitEntry] = []
     seen: dict[str, int] = {}

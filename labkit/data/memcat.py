@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.core.errors import DataError
-from labkit.data.paths import escape_reason
+from labkit.data.paths import escape_reason, read_utf8
 
 CSV_PATH = Path("data") / "memcat_image_data.csv"
 SCORE_COLUMN = "memorability_w_fa_correction"
@@ -50,13 +50,7 @@ def load_memcat(root: str | Path, check_files: bool = True, limit: int | None = 
     csv_path = root / CSV_PATH
     if not csv_path.is_file():
         raise MemCatFormatError(f"{csv_path} not found: data_root must be the MemCat folder holding data/ and images/")
-    raw = csv_path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise MemCatFormatError(f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start} is {e.reason})",
-                                path=csv_path, where=raw.count(b"\n", 0, e.start) + 1,
-                                fix="re-save the CSV as UTF-8 (the released file is UTF-8)") from None
+    text = read_utf8(csv_path, MemCatFormatError, "CSV")
     try:
         return _memcat_rows(root, csv_path, csv.reader(io.StringIO(text, newline="")), check_files, limit)
     except csv.Error as e:

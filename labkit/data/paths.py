@@ -1,5 +1,5 @@
 """The rule for image paths read from a dataset's own files (they stay inside the dataset's image folder),
-and the error for a data file or folder that is not there.
+the error for a data file or folder that is not there, and the one way text files of a dataset are decoded.
 
 Why: split files and CSVs are data a user downloads or edits, and the path in them is joined to a
 root. An absolute path (``/etc/passwd``) or one that climbs out (``../../x.jpg``) would read a file
@@ -9,7 +9,7 @@ MemCat's CSV) asks :func:`escape_reason` and turns a reason into its own error n
 
 from __future__ import annotations
 
-from pathlib import PurePath, PurePosixPath, PureWindowsPath
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 from labkit.core.errors import DataError
 
@@ -39,3 +39,20 @@ def escape_reason(relative: str | PurePath) -> str | None:
         if ".." in p.parts:
             return "goes up with '..'"
     return None
+
+
+def read_utf8(path: Path, error: type[DataError], what: str = "file") -> str:
+    """The text of ``path`` as UTF-8 (a byte-order mark is dropped), or ``error`` naming the line and byte.
+
+    Why no fallback encoding: split files and CSVs carry file names and captions in many languages, and
+    reading a Latin-1 file as anything else turns them into different strings without a word; the user who
+    re-saves it as UTF-8 knows what the text says.
+    """
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise error(f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}: {e.reason})", path=path,
+                    where=raw.count(b"\n", 0, e.start) + 1,
+                    fix=f"re-save the {what} as UTF-8 (a spreadsheet or editor may have saved it as Latin-1 / "
+                        "Windows-1252)") from None

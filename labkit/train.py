@@ -309,6 +309,8 @@ def fit(
         sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=cfg.shuffle,
                                      seed=cfg.seed, drop_last=cfg.drop_last)
         sampler.set_epoch(epoch)
+        if hasattr(dataset, "set_epoch"):  # a dataset that redraws its augmentation each epoch (fresh placements)
+            dataset.set_epoch(epoch)
         skip = skip_batches if epoch == start_epoch else 0
         # The loader gets its own generator: creating its iterator would otherwise draw a worker seed from
         # the global RNG at every epoch start, and a run resumed mid-epoch would draw it once more.

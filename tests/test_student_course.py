@@ -48,5 +48,5 @@ def test_student_notebook_runs_to_the_end_with_exercises_unsolved(notebook, tmp_
     assert r.returncode == 0, r.stderr[-3000:]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     statuses = {k: v for k, v in metrics.items() if k.startswith("exercise/")}
-    assert len(statuses) >= 3, f"only {len(statuses)} exercise checks ran"
+    assert len(statuses) >= FEWER.get(notebook.stem, 3), f"only {len(statuses)} exercise checks ran"
     assert set(statuses.values()) == {"unsolved"}, statuses

@@ -37,6 +37,7 @@ class Asset:
     source: str = ""
     license: str = ""
     restore: str = "git checkout -- data/"
+    training: dict | None = None  # for a trained checkpoint: command, wall time, machine, held-out figures
 
 
 _KEYS = {f.name for f in fields(Asset)} - {"name"}
@@ -130,7 +131,8 @@ def asset_status(root: Path | None = None) -> dict[str, str]:
     return out
 
 
-def register(name: str, source: str, license: str, restore: str | None = None, root: Path | None = None) -> Asset:
+def register(name: str, source: str, license: str, restore: str | None = None, root: Path | None = None,
+             training: dict | None = None) -> Asset:
     """Add or refresh one file's manifest entry (scripts under ``tools/`` call this after writing it)."""
     root = root or data_dir()
     path = root / name
@@ -142,6 +144,8 @@ def register(name: str, source: str, license: str, restore: str | None = None, r
     raw = json.loads(mpath.read_text()) if mpath.exists() else {}
     entry = {"sha256": sha256_of(path), "bytes": path.stat().st_size, "source": source, "license": license}
     entry["restore"] = restore or f"git checkout -- data/{name}"
+    if training is not None:
+        entry["training"] = training
     raw[name] = entry
     mpath.write_text(json.dumps(dict(sorted(raw.items())), indent=2) + "\n")
     return Asset(name=name, **entry)

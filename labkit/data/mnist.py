@@ -189,18 +189,39 @@ def _paste(canvas: np.ndarray, patches: np.ndarray, top: np.ndarray, left: np.nd
     canvas[idx, rows, cols] = np.maximum(canvas[idx, rows, cols], patches)
 
 
-def translated(images: np.ndarray, size: int = 60, seed: int = 0) -> np.ndarray:
-    """Each digit pasted at a uniformly random position on a ``size``×``size`` black canvas (paper §4.1)."""
+def translated(images: np.ndarray, size: int = 60, seed: int = 0, return_offsets: bool = False):
+    """Each digit pasted at a uniformly random position on a ``size``×``size`` black canvas (paper §4.1).
+
+    ``return_offsets=True`` also returns each paste's (top, left): (N, 2).
+    """
     n, h, w = images.shape
     if size < max(h, w):
         raise ValueError(f"canvas size {size} is smaller than the {h}×{w} digits")
     rng = np.random.default_rng(seed)
     canvas = np.zeros((n, size, size), dtype=images.dtype)
-    _paste(canvas, images, rng.integers(0, size - h + 1, n), rng.integers(0, size - w + 1, n))
-    return canvas
+    top, left = rng.integers(0, size - h + 1, n), rng.integers(0, size - w + 1, n)
+    _paste(canvas, images, top, left)
+    return (canvas, np.stack([top, left], 1)) if return_offsets else canvas
 
 
-def cluttered(images: np.ndarray, size: int = 60, pieces: int = 4, piece: int = 8, seed: int = 0) -> np.ndarray:
+def ink_boxes(images: np.ndarray) -> np.ndarray:
+    """Each digit's tight box around its non-zero pixels, (top, left, bottom, right) exclusive: (N, 4).
+
+    An all-black image gets the whole frame. Why the ink and not the 28×28 frame: "looked at the digit"
+    should mean the glimpse centre fell on the strokes' extent, not on the empty margin around them.
+    """
+    n, h, w = images.shape
+    rows, cols = images.any(2), images.any(1)  # (N, H), (N, W)
+    def span(m: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+        first = np.where(m.any(1), m.argmax(1), 0)
+        last = np.where(m.any(1), size - m[:, ::-1].argmax(1), size)
+        return first, last
+    (top, bottom), (left, right) = span(rows, h), span(cols, w)
+    return np.stack([top, left, bottom, right], 1)
+
+
+def cluttered(images: np.ndarray, size: int = 60, pieces: int = 4, piece: int = 8, seed: int = 0,
+              return_offsets: bool = False):
     """Translated digits plus ``pieces`` random ``piece``×``piece`` crops of *other* digits at random places.
 
     As in the paper's cluttered translated MNIST (4 pieces of 8×8 on 60×60); pixels combine by max.
@@ -210,7 +231,7 @@ def cluttered(images: np.ndarray, size: int = 60, pieces: int = 4, piece: int = 
         raise ValueError("clutter needs at least two digits (pieces come from other digits)")
     if piece > min(h, w, size):
         raise ValueError(f"clutter piece {piece} is larger than the digits or the canvas")
-    canvas = translated(images, size, seed)
+    canvas, offsets = translated(images, size, seed, return_offsets=True)
     rng = np.random.default_rng([seed, 1])
     for _ in range(pieces):  # a few passes, each vectorised over all N images
         src = (np.arange(n) + rng.integers(1, n, n)) % n  # another digit, never the image's own
@@ -219,18 +240,27 @@ def cluttered(images: np.ndarray, size: int = 60, pieces: int = 4, piece: int = 
         cols = (c[:, None] + np.arange(piece))[:, None, :]
         crops = images[src[:, None, None], rows, cols]  # (N, piece, piece)
         _paste(canvas, crops, rng.integers(0, size - piece + 1, n), rng.integers(0, size - piece + 1, n))
-    return canvas
+    return (canvas, offsets) if return_offsets else canvas
 
 
-def make_variant(images: np.ndarray, dataset: str, seed: int = 0, size: int = 60) -> np.ndarray:
-    """``dataset`` mnist (unchanged) | translated | cluttered."""
+def make_variant(images: np.ndarray, dataset: str, seed: int = 0, size: int = 60, return_boxes: bool = False,
+                 pieces: int = 4):
+    """``dataset`` mnist (unchanged) | translated | cluttered.
+
+    ``return_boxes=True`` also returns each digit's own ink box on the canvas, (top, left, bottom, right): (N, 4),
+    which is what "the glimpse landed on the digit" is measured against (clutter is never inside the box's count).
+    """
     if dataset == "mnist":
-        return images
-    if dataset == "translated":
-        return translated(images, size, seed)
-    if dataset == "cluttered":
-        return cluttered(images, size, seed=seed)
-    raise ValueError(f"dataset must be 'mnist', 'translated' or 'cluttered', got {dataset!r}")
+        out, offsets = images, np.zeros((len(images), 2), dtype=np.int64)
+    elif dataset == "translated":
+        out, offsets = translated(images, size, seed, return_offsets=True)
+    elif dataset == "cluttered":
+        out, offsets = cluttered(images, size, pieces=pieces, seed=seed, return_offsets=True)
+    else:
+        raise ValueError(f"dataset must be 'mnist', 'translated' or 'cluttered', got {dataset!r}")
+    if not return_boxes:
+        return out
+    return out, ink_boxes(images) + np.concatenate([offsets, offsets], 1)
 
 
 def to_dataset(images: np.ndarray, labels: np.ndarray) -> TensorDataset:

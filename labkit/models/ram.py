@@ -235,6 +235,9 @@ class RAMConfig:
     core: str = "rnn"  # rnn|lstm
     bilinear: bool = False
     start: str = "centre"  # centre|random: l_0 when sampling (kevinzakka: random); deterministic passes use the centre
+    # The policy controls: "learned" is RAM; "centre" glimpses the centre every time and "random" anywhere at random
+    # (l_t ~ U[-1, 1]², also when evaluating). Trained with the same budget, they show what the learned policy adds.
+    policy: str = "learned"  # learned|centre|random
 
 
 @dataclass
@@ -258,6 +261,8 @@ class RAM(nn.Module):
             raise ValueError(f"RAM needs at least one glimpse, got {cfg.glimpses}")
         if cfg.start not in ("random", "centre"):
             raise ValueError(f"RAMConfig.start must be 'random' or 'centre', got {cfg.start!r}")
+        if cfg.policy not in ("learned", "centre", "random"):
+            raise ValueError(f"RAMConfig.policy must be 'learned', 'centre' or 'random', got {cfg.policy!r}")
         self.retina = Retina(cfg.patch_size, cfg.scales, cfg.scale_factor, bilinear=cfg.bilinear)
         self.glimpse = GlimpseNetwork(self.retina, cfg.channels, out=cfg.hidden)
         self.core = CoreNetwork(cfg.hidden, cfg.core)
@@ -269,6 +274,8 @@ class RAM(nn.Module):
         """``stochastic`` (default: ``self.training``) samples l_t ~ π (and l_0 ~ U[-1,1]² if ``cfg.start`` is
         random); otherwise l_0 = 0 (the centre) and l_t = μ_t, so evaluation is deterministic."""
         stochastic = self.training if stochastic is None else stochastic
+        if self.cfg.policy != "learned":
+            return self._fixed_policy(images)
         B = images.shape[0]
         if stochastic and self.cfg.start == "random":
             l_t = torch.rand(B, 2, device=images.device) * 2 - 1  # l_0: (B, 2)
@@ -293,6 +300,19 @@ class RAM(nn.Module):
             locations=torch.stack(locs, 1),
             means=torch.stack(mus, 1) if mus else images.new_zeros(B, 0, 2),
         )
+
+    def _fixed_policy(self, images: Tensor) -> RAMOutput:
+        """The controls: every l_t at the centre, or every l_t uniform in [-1, 1]²; nothing for REINFORCE to learn."""
+        B, T = images.shape[0], self.cfg.glimpses
+        if self.cfg.policy == "centre":
+            locs = images.new_zeros(B, T, 2)
+        else:
+            locs = torch.rand(B, T, 2, device=images.device, dtype=images.dtype) * 2 - 1  # (B, T, 2)
+        state = self.core.initial_state(B, images.device)
+        for t in range(T):
+            state = self.core(self.glimpse(images, locs[:, t]), state)  # h_t: (B, 256)
+        empty = images.new_zeros(B, 0)
+        return RAMOutput(self.classifier(state[0]), empty, empty, locs, images.new_zeros(B, 0, 2))
 
     @torch.inference_mode()
     def predict(self, images: Tensor, samples: int = 1) -> Tensor:
@@ -372,3 +392,4 @@ def accuracy(model: RAM, images: Tensor, labels: Tensor, samples: int = 1, batch
         pred = model.predict(images[i : i + batch_size].to(dev), samples).argmax(1).cpu()
         right += int((pred == labels[i : i + batch_size]).sum())
     return right / max(len(images), 1)
+

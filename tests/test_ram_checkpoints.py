@@ -1,0 +1,58 @@
+"""The shipped RAM checkpoints (data/ram): each loads with weights_only, and its held-out figures — accuracy and
+where the glimpses land — are recomputed here and must equal what its training run recorded in the MANIFEST."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from labkit.core.assets import asset_path
+from labkit.metrics.gaze import heldout_figures
+from labkit.models.ram_pretrained import SETTINGS, load_pretrained, shipped, splits
+
+SHIPPED = shipped()
+
+
+def _parts(name: str) -> tuple[str, str, int]:
+    stem = name.removeprefix("ram/ram_").removesuffix(".pt")
+    setting, policy, seed = stem.rsplit("_", 2)
+    return setting, policy, int(seed.removeprefix("s"))
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_checkpoint_reproduces_its_recorded_heldout_figures(name):
+    setting, policy, seed = _parts(name)
+    model = load_pretrained(setting, policy, seed)
+    assert asset_path(name).stat().st_size <= 5 * 2**20, "a shipped checkpoint stays under 5 MB"
+    record = SHIPPED[name]
+    got = heldout_figures(model, splits(setting)["test"])
+    assert got == record["heldout"], f"{name}: recomputed {got}, recorded {record['heldout']}"
+    assert record["command"].startswith("PYTHONPATH=. python tools/train_ram.py") and record["wall_seconds"] > 0
+    assert asset_path(name.replace(".pt", "_curve.csv")).is_file()
+
+
+def test_every_shipped_checkpoint_loads_as_plain_tensors():
+    for name in SHIPPED:
+        state = torch.load(asset_path(name), weights_only=True)
+        assert all(isinstance(v, torch.Tensor) for v in state.values())
+
+
+def test_splits_never_share_a_digit_between_training_and_heldout():
+    from labkit.data import mnist
+
+    x, y = mnist.quick_digits()
+    train_idx, test_idx = mnist.split_holdout(y, 0.2, seed=0)
+    assert not set(train_idx) & set(test_idx) and len(test_idx) == 1000
+    s = splits("translated")
+    assert len(s["fit"].labels) == 3600 and len(s["val"].labels) == 400 and len(s["test"].labels) == 1000
+    assert s["test"].images.shape[1:] == (60, 60) and s["test"].boxes.shape == (1000, 4)
+
+
+def test_unknown_setting_and_missing_checkpoint_are_clear_errors():
+    from labkit.core.errors import AssetError
+
+    with pytest.raises(ValueError, match="unknown RAM setting"):
+        splits("sideways")
+    with pytest.raises(AssetError, match="train it: PYTHONPATH=. python tools/train_ram.py translated"):
+        load_pretrained("translated", "learned", seed=99)
+    assert set(SETTINGS) >= {"mnist28", "translated", "cluttered"}

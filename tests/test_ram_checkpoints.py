@@ -8,20 +8,14 @@ import torch
 
 from labkit.core.assets import asset_path
 from labkit.metrics.gaze import heldout_figures
-from labkit.models.ram_pretrained import SETTINGS, load_pretrained, shipped, splits
+from labkit.models.ram_pretrained import SETTINGS, load_pretrained, parse_checkpoint, shipped, splits
 
 SHIPPED = shipped()
 
 
-def _parts(name: str) -> tuple[str, str, int]:
-    stem = name.removeprefix("ram/ram_").removesuffix(".pt")
-    setting, policy, seed = stem.rsplit("_", 2)
-    return setting, policy, int(seed.removeprefix("s"))
-
-
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_checkpoint_reproduces_its_recorded_heldout_figures(name):
-    setting, policy, seed = _parts(name)
+    setting, policy, seed = parse_checkpoint(name)
     model = load_pretrained(setting, policy, seed)
     assert asset_path(name).stat().st_size <= 5 * 2**20, "a shipped checkpoint stays under 5 MB"
     record = SHIPPED[name]
@@ -29,6 +23,12 @@ def test_checkpoint_reproduces_its_recorded_heldout_figures(name):
     assert got == record["heldout"], f"{name}: recomputed {got}, recorded {record['heldout']}"
     assert record["command"].startswith("PYTHONPATH=. python tools/train_ram.py") and record["wall_seconds"] > 0
     assert asset_path(name.replace(".pt", "_curve.csv")).is_file()
+
+
+def test_the_course_ships_the_checkpoints_notebook_04_draws():
+    want = {"ram/ram_translated_learned_s0.pt", "ram/ram_cluttered_learned_s0.pt", "ram/convnet_translated_s0.pt",
+            "ram/convnet_cluttered_s0.pt"} | {f"ram/ram_translated_2scales_{p}_s0.pt" for p in ("learned", "centre", "random")}
+    assert want <= set(SHIPPED), f"missing: {sorted(want - set(SHIPPED))}"
 
 
 def test_every_shipped_checkpoint_loads_as_plain_tensors():

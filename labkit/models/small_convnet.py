@@ -6,6 +6,7 @@ then a linear classifier. It sees every pixel, which is what RAM's glimpses avoi
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -22,6 +23,12 @@ class SmallConvNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         x = F.relu(self.conv2(F.relu(self.conv1(x))))  # (B, 2w, H/4, W/4)
         return F.log_softmax(self.fc(x.amax(dim=(2, 3))), dim=1)  # (B, classes)
+
+    @torch.inference_mode()
+    def predict(self, images: Tensor, samples: int = 1) -> Tensor:
+        """Class log-probabilities in eval mode; the same call as ``RAM.predict`` so one ``accuracy`` serves both
+        (``samples`` is accepted for that reason: a convnet is deterministic)."""
+        return self.eval()(images)
 
 
 def convnet_step(model: nn.Module, batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:

@@ -1,4 +1,4 @@
-"""The ``labkit`` command: list, params, run, sweep, student, sync, doctor."""
+"""The ``labkit`` command: list, params, run, sweep, student, sync, predict, doctor."""
 
 from __future__ import annotations
 
@@ -111,6 +111,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_predict(args: argparse.Namespace) -> int:
+    from labkit.course.predict import predict_folder
+
+    res = predict_folder(args.folder, args.csv, args.model, args.checkpoint, args.att_maps, args.batch_size,
+                         args.recursive, progress=not args.quiet)
+    maps = f"; {len(res.attention_maps)} attention-map PNGs in {args.att_maps}" if res.attention_maps else ""
+    print(f"scored {res.scored} image(s) -> {res.csv}{maps}; skipped {len(res.skipped)} unreadable")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from labkit.course.doctor import findings, report
 
@@ -158,6 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("notebooks", nargs="*", help="default: every course notebook")
     p.add_argument("--verbose", action="store_true", help="show what jupytext did")
     p.set_defaults(func=cmd_sync)
+    p = sub.add_parser("predict", help="score a folder of images: a CSV of memorability scores (+ AMNet attention maps)")
+    p.add_argument("folder")
+    p.add_argument("--model", choices=["resmem", "amnet"], default="resmem")
+    p.add_argument("--checkpoint", default=None, help="AMNet: a file saved by labkit.models.amnet.save_checkpoint")
+    p.add_argument("--csv", required=True, help="CSV to write: name,prediction")
+    p.add_argument("--att-maps", default=None, help="AMNet: folder for one attention-map PNG per image")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--recursive", action="store_true", help="also images in sub-folders")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_predict)
     p = sub.add_parser("doctor", help="check the environment, device and bundled assets")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_doctor)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 import torch
@@ -264,3 +265,41 @@ def amnet_loss(model: AMNet, out: AMNetOutput, target: Tensor, mask: Tensor | No
 
 def config_dict(cfg: AMNetConfig) -> dict:
     return asdict(cfg)
+
+
+# The features an AMNet checkpoint was trained on: ResNet-152 (ResMem weights) layer3 at 224×224 input, optionally
+# average-pooled (the bundled maps are pooled 2×2 to 7×7). Saved with the weights so a prediction uses the same.
+FEATURES = {"backbone": "resnet152 (resmem weights)", "stage": "layer3", "crop": 224}
+
+
+def save_checkpoint(model: AMNet, path: str | Path, pool: int = 1) -> Path:
+    """``{"config", "state_dict", "features"}`` in one file that loads with ``weights_only=True``."""
+    if not isinstance(pool, int) or pool < 1:
+        raise ValueError(f"pool must be a positive int (1: the 14×14 map, 2: pooled to 7×7), got {pool!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"config": config_dict(model.cfg), "state_dict": model.state_dict(),
+                "features": {**FEATURES, "pool": pool}}, path)
+    return path
+
+
+def load_checkpoint(path: str | Path) -> tuple[AMNet, dict]:
+    """(AMNet in eval mode, its feature recipe) from :func:`save_checkpoint`'s file; a clear error otherwise."""
+    from labkit.core.errors import CheckpointError
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError("no AMNet checkpoint there", path=path, fix="save one with labkit.models.amnet.save_checkpoint")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # truncated, not a torch file
+        raise CheckpointError(f"cannot be read as a checkpoint ({type(e).__name__})", path=path) from None
+    if not isinstance(state, dict) or not {"config", "state_dict", "features"} <= set(state):
+        raise CheckpointError("is not an AMNet checkpoint (needs config, state_dict and features)", path=path,
+                              fix="save one with labkit.models.amnet.save_checkpoint")
+    try:
+        model = AMNet(AMNetConfig(**state["config"]))
+        model.load_state_dict(state["state_dict"])
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"its weights do not fit its configuration ({str(e).splitlines()[0][:200]})", path=path) from None
+    return model.eval(), dict(state["features"])

@@ -1,0 +1,135 @@
+"""``labkit predict``: score a folder of images with a trained model — the seed workflow's *predict* step.
+
+The seed ran ``main.py --eval-images DIR --csv-out … --att-maps-out …`` by hand, per folder. Here one command
+scores every image in a folder with ResMem's published weights or with an AMNet checkpoint (saved by
+``labkit.models.amnet.save_checkpoint``, e.g. by notebook 03), writes a CSV of memorability scores
+(``name,prediction``) and, for AMNet, one attention-map PNG per image (the per-step maps on one shared colour
+scale). Images are decoded a batch at a time, so memory stays flat for a large folder; an image that cannot be
+read is reported by name and skipped — never scored as something else.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from tqdm.auto import tqdm
+
+from labkit.core.errors import DataError, ParameterError
+from labkit.data.images import load_image
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
+
+
+@dataclass
+class PredictResult:
+    csv: Path
+    scored: int
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, why)
+    attention_maps: list[Path] = field(default_factory=list)
+
+
+def find_images(folder: str | Path, recursive: bool = False) -> list[Path]:
+    """Image files in ``folder`` (by suffix), sorted, so the CSV's order does not depend on the file system."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ParameterError(f"{folder} is not a folder of images", fix="name a folder that holds .jpg/.png files")
+    pattern = "**/*" if recursive else "*"
+    found = sorted(p for p in folder.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not found:
+        raise DataError(f"no image files ({', '.join(IMAGE_SUFFIXES)}) in {folder}", path=folder)
+    return found
+
+
+def _readable(paths: Sequence[Path], skipped: list[tuple[str, str]], root: Path) -> tuple[list[Path], list[Image.Image]]:
+    ok, images = [], []
+    for p in paths:
+        try:
+            images.append(load_image(p, min_side=32))
+            ok.append(p)
+        except DataError as e:
+            skipped.append((str(p.relative_to(root)), e.problem if hasattr(e, "problem") else str(e)))
+    return ok, images
+
+
+def _batches(paths: Sequence[Path], size: int) -> Iterator[Sequence[Path]]:
+    for i in range(0, len(paths), size):
+        yield paths[i : i + size]
+
+
+def predict_folder(folder: str | Path, csv_out: str | Path, model: str = "resmem", checkpoint: str | Path | None = None,
+                   att_maps: str | Path | None = None, batch_size: int = 8, recursive: bool = False,
+                   progress: bool = True) -> PredictResult:
+    """Score every image of ``folder``; see the module docstring. ``model``: resmem | amnet (needs ``checkpoint``)."""
+    if model not in ("resmem", "amnet"):
+        raise ParameterError(f"model must be 'resmem' or 'amnet', got {model!r}")
+    if model == "amnet" and checkpoint is None:
+        raise ParameterError("--model amnet needs --checkpoint (a file saved by labkit.models.amnet.save_checkpoint)")
+    if att_maps is not None and model != "amnet":
+        raise ParameterError("attention maps come from AMNet: use --model amnet with --att-maps")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ParameterError(f"batch size must be a whole number >= 1, got {batch_size!r}")
+    csv_out = Path(csv_out)
+    if csv_out.is_dir():
+        raise ParameterError(f"--csv {csv_out} is a folder", fix="name the CSV file to write, e.g. scores.csv")
+    root = Path(folder)
+    paths = find_images(root, recursive)
+    score_batch, grid, amnet = _model(model, checkpoint)
+    result = PredictResult(csv_out, 0)
+    csv_out.parent.mkdir(parents=True, exist_ok=True)
+    bar = tqdm(total=len(paths), desc=f"{model} predict", unit="image", disable=not progress)
+    with open(csv_out, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["name", "prediction"])
+        for chunk in _batches(paths, batch_size):
+            ok, images = _readable(chunk, result.skipped, root)
+            if ok:
+                scores, alphas = score_batch(images)
+                for p, s in zip(ok, scores, strict=True):
+                    writer.writerow([str(p.relative_to(root)), f"{float(s):.6f}"])
+                result.scored += len(ok)
+                if att_maps is not None:
+                    from labkit.viz.attention import save_attention_maps
+
+                    names = [str(p.relative_to(root)).replace("/", "__") for p in ok]
+                    result.attention_maps += save_attention_maps(att_maps, names, images, alphas, grid)
+            bar.update(len(chunk))
+    bar.close()
+    for name, why in result.skipped:
+        print(f"labkit predict: skipped {name}: {why}", file=sys.stderr)
+    return result
+
+
+def _model(kind: str, checkpoint: str | Path | None):
+    """(score a list of PIL images → (scores, attention or None), attention grid, the AMNet or None)."""
+    from labkit.models import backbones
+
+    if kind == "resmem":
+        from labkit.models import resmem
+
+        net = resmem.load_pretrained()
+        return (lambda images: (resmem.predict(net, images, batch_size=len(images), progress=False), None)), None, None
+    from labkit.models import amnet
+
+    net, recipe = amnet.load_checkpoint(checkpoint)
+    fx = backbones.FeatureExtractor(backbones.resnet152("resmem"), recipe["stage"]).eval()
+    pre = backbones.Preprocess(crop=int(recipe["crop"]))
+    pool = int(recipe["pool"])
+
+    def score(images: list[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
+        maps = backbones.batched_forward(fx, images, pre, len(images), False, "layer3")  # (B, 1024, 14, 14)
+        if pool > 1:
+            maps = F.avg_pool2d(maps, pool)  # the grid the checkpoint was trained on
+        with torch.inference_mode():
+            pred, alpha = net.predict(maps)
+        return pred.numpy(), alpha.numpy()
+
+    side = 224 // 16 // pool
+    return score, (side, side), net

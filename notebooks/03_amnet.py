@@ -49,7 +49,8 @@ import torch
 
 import labkit
 from labkit.course.exercises import check_function
-from labkit.data.amnet_features import load_bundled_features
+from labkit.data.amnet_features import TEST_SOURCES, load_bundled_features
+from labkit.data.images import bundled_images
 from labkit.data.lamem import median_split, write_predictions
 from labkit.metrics.binary import binary_metrics
 from labkit.metrics.memorability import spearman
@@ -320,6 +321,36 @@ if task in ("both", "regression"):
     for name, al in kinds.items():
         print(f"attention penalty ({name:>22}): {attention_penalty(al, cfg.att_target).item():8.3f}")
 
+
+# %% [markdown]
+# ### Scoring a folder: the seed's *predict* step, one command
+#
+# The seed scored each new folder by hand (`main.py --eval-images DIR --csv-out … --att-maps-out …`). Save the
+# trained model with `labkit.models.amnet.save_checkpoint` (weights, configuration and the feature recipe: ResNet-152
+# layer3 at 224 px, pooled like the training maps), then, from a terminal:
+#
+# ```bash
+# labkit predict my_photos/ --model amnet --checkpoint amnet.pt --csv scores.csv --att-maps maps/
+# labkit predict my_photos/ --csv resmem_scores.csv        # ResMem's published weights
+# ```
+#
+# Below the same from Python, on three bundled photos and one damaged file: the damaged file is named and
+# skipped, never scored.
+
+# %%
+from labkit.course.predict import predict_folder
+from labkit.models.amnet import save_checkpoint
+
+if task in ("both", "regression") and data_root is None:
+    ckpt_path = save_checkpoint(model, out_dir / "amnet.pt", pool=2)  # the bundled maps are 2×2-pooled to 7×7
+    folder = out_dir / "to_score"
+    folder.mkdir(exist_ok=True)
+    for im in [im for im in bundled_images(crops=False) if im.name in TEST_SOURCES][:3]:
+        im.load().convert("RGB").save(folder / f"{im.name}.jpg")
+    (folder / "damaged.jpg").write_bytes(b"\xff\xd8 a cut-off download")
+    res = predict_folder(folder, out_dir / "scores.csv", "amnet", ckpt_path, out_dir / "predicted_maps", progress=False)
+    print(f"scored {res.scored}, skipped {[name for name, _ in res.skipped]}")
+    print((out_dir / "scores.csv").read_text())
 
 # %% [markdown]
 # ## 6 · The downstream binary study (the seed's rumor experiment)

@@ -301,9 +301,10 @@ if task in ("both", "regression"):
 # %% [markdown]
 # ## 5 · Where each step looked
 #
-# Like the original's `--att-maps-out`: the image, then one overlay per LSTM step, each map normalised on its own
-# (so its *shape* shows; the title gives the real peak — uniform is 1/L). With `att_off=True` all maps are flat.
-# PNG files go to `output_dir/att_maps/`.
+# Like the original's `--att-maps-out`: the image, then one overlay per LSTM step — but all maps on **one shared
+# colour scale**, with a colourbar whose white line is the uniform weight 1/L (the original normalised each map on
+# its own, which makes a nearly flat map look as sharp as a peaked one). Each title gives the step's peak α. With
+# `att_off=True` all maps are flat. PNG files go to `output_dir/att_maps/`.
 
 # %%
 if task in ("both", "regression"):

@@ -27,8 +27,16 @@ def test_figure_and_files(tmp_path):
     ims = [Image.new("RGB", (40, 30), c) for c in ("red", "blue")]
     alphas = np.random.default_rng(0).dirichlet(np.ones(4), size=(2, 3))  # (N=2, T=3, L=4)
     fig = attention_steps(ims, alphas, (2, 2), titles=["a", "b"])
-    assert len(fig.axes) == 2 * 4
+    assert len(fig.axes) == 2 * 4 + 1  # and one colourbar for all maps
     paths = save_attention_maps(tmp_path, ["x/one.jpg", "two.png"], ims, alphas, (2, 2))
     assert [p.name for p in paths] == ["one_att.png", "two_att.png"] and all(p.stat().st_size > 0 for p in paths)
     with pytest.raises(ValueError, match="alphas must be"):
         attention_steps(ims, alphas[:, :, :3], (2, 2))
+
+
+def test_maps_share_one_colour_scale():
+    """A flat map stays dim next to a sharp one: the figure must not make flat attention look dramatic."""
+    flat, sharp = np.full(4, 0.25), np.array([0.85, 0.05, 0.05, 0.05])
+    vmax = sharp.max()
+    assert upsample_map(flat, (2, 2), (8, 8), vmax=vmax).max() == pytest.approx(0.25 / 0.85, abs=0.02)
+    assert upsample_map(sharp, (2, 2), (8, 8), vmax=vmax).max() == pytest.approx(1.0, abs=0.02)

@@ -1,8 +1,10 @@
 """AMNet-style attention figures: one image, then its attention map at every LSTM step, overlaid.
 
-Like the original ``--att-maps-out`` each map is normalised on its own (min → 0, max → 1) before
-it is upsampled (bicubic) and blended 50/50 with the image, so the *shape* of each step's map is
-visible; the printed max α says how peaked it really was (1/L is uniform).
+All maps of a figure share one colour scale, from 0 to the largest α shown, with a colourbar that marks the
+uniform weight 1/L. Why not normalise each map on its own, as the original ``--att-maps-out`` did: a nearly
+flat map (max α 0.03 against a uniform 0.02) then looks as dramatic as a sharp one, and the figure would
+contradict the numbers beside it. ``upsample_map(..., vmax=None)`` still gives the per-map view for a closer
+look at a map's shape.
 """
 
 from __future__ import annotations
@@ -12,23 +14,33 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from PIL import Image
 
 
-def upsample_map(alpha: np.ndarray, grid: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
-    """One step's α (L,) → (H, W) in [0, 1] at image size ``size`` = (W, H), per-map normalised."""
+def upsample_map(alpha: np.ndarray, grid: tuple[int, int], size: tuple[int, int],
+                 vmax: float | None = None) -> np.ndarray:
+    """One step's α (L,) → (H, W) in [0, 1] at image size ``size`` = (W, H).
+
+    ``vmax``: the α that maps to 1 (shared by every map of a figure); None normalises this map on its own.
+    """
     a = np.asarray(alpha, dtype=np.float64).reshape(grid)
-    a = a - a.min()
-    a = a / a.max() if a.max() > 0 else a
+    if vmax is None:
+        a = a - a.min()
+        a = a / a.max() if a.max() > 0 else a
+    else:
+        a = np.clip(a / vmax, 0.0, 1.0) if vmax > 0 else np.zeros_like(a)
     img = Image.fromarray((a * 255).astype(np.uint8)).resize(size, Image.BICUBIC)
     return np.asarray(img, dtype=np.float64) / 255.0
 
 
-def overlay(image: Image.Image, alpha: np.ndarray, grid: tuple[int, int], cmap: str = "jet") -> np.ndarray:
+def overlay(image: Image.Image, alpha: np.ndarray, grid: tuple[int, int], cmap: str = "jet",
+            vmax: float | None = None) -> np.ndarray:
     """The image blended 50/50 with the coloured map: (H, W, 3) floats in [0, 1]."""
     rgb = np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0
-    heat = plt.get_cmap(cmap)(upsample_map(alpha, grid, image.size))[..., :3]
+    heat = plt.get_cmap(cmap)(upsample_map(alpha, grid, image.size, vmax))[..., :3]
     return 0.5 * rgb + 0.5 * heat
 
 
@@ -38,18 +50,21 @@ def attention_steps(images: Sequence[Image.Image], alphas: np.ndarray, grid: tup
     alphas = np.asarray(alphas)
     if alphas.ndim != 3 or alphas.shape[0] != len(images) or alphas.shape[2] != grid[0] * grid[1]:
         raise ValueError(f"alphas must be (N={len(images)}, T, L={grid[0] * grid[1]}), got {alphas.shape}")
-    n, t, _ = alphas.shape
-    fig, axes = plt.subplots(n, t + 1, figsize=(1.9 * (t + 1), 1.9 * n), squeeze=False)
+    n, t, L = alphas.shape
+    vmax = float(alphas.max())  # one scale for every map of the figure
+    fig, axes = plt.subplots(n, t + 1, figsize=(1.9 * (t + 1) + 0.6, 1.9 * n), squeeze=False)
     for r, im in enumerate(images):
         im = im.convert("RGB").resize((size, size))
         axes[r, 0].imshow(im)
-        axes[r, 0].set_title(titles[r] if r < len(titles) else "image", fontsize=7)
+        axes[r, 0].set_title(titles[r] if r < len(titles) else "image", fontsize=8)
         for s in range(t):
-            axes[r, s + 1].imshow(overlay(im, alphas[r, s], grid))
-            axes[r, s + 1].set_title(f"step {s + 1}  max α {alphas[r, s].max():.3f}", fontsize=7)
+            axes[r, s + 1].imshow(overlay(im, alphas[r, s], grid, vmax=vmax))
+            axes[r, s + 1].set_title(f"step {s + 1}  max α {alphas[r, s].max():.3f}", fontsize=8)
     for ax in axes.flat:
         ax.axis("off")
-    fig.tight_layout()
+    bar = fig.colorbar(ScalarMappable(Normalize(0, vmax), "jet"), ax=axes, shrink=0.8, pad=0.02)
+    bar.ax.axhline(1 / L, color="white", lw=2)
+    bar.set_label(f"α (all maps; white line: uniform 1/L = {1 / L:.3f})", fontsize=8)
     return fig
 
 

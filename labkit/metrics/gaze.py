@@ -34,7 +34,7 @@ def in_box_share(locations: Tensor, boxes: Tensor, height: int, width: int) -> f
 
 
 def border_share(locations: Tensor, margin: float = 0.95) -> float:
-    """Share of glimpses 2…T within 5% of the image border (|l| > 0.95 on either axis): a saturated policy."""
+    """Share of glimpses 2…T within 5% of the image border (``abs(l) > 0.95`` on either axis): a saturated policy."""
     later = locations[:, 1:]
     return float((later.abs() > margin).any(-1).float().mean()) if later.numel() else float("nan")
 

@@ -26,6 +26,7 @@ lr: float = 0.001  # >0: Adam learning rate (reproductions: 3e-4 with a plateau 
 seed: int = 0  # 0..: seed for Python, NumPy and torch
 
 # %%
+import tempfile
 import time
 from pathlib import Path
 
@@ -279,16 +280,21 @@ print(f"gradient variance without baseline {policy_grad_var(False):.3g}, with {p
 # %% [markdown]
 # ## 5 · Training through the course's loop
 #
-# `labkit.train.fit` runs the loop (seeded shuffling, progress bar, checkpoints); RAM supplies only its `step` — the hybrid loss on one batch — and an evaluation on the held-out digits after every epoch. At test time the locations are the policy means μ_t from the centre (deterministic); **Monte-Carlo averaging** runs M sampled glimpse sequences per image and averages their class probabilities.
+# `labkit.train.fit` runs the loop (seeded shuffling, progress bar, checkpoints); RAM supplies only its `step` — the hybrid loss on one batch — and an evaluation after every epoch on a **validation** tenth of the training digits. `monitor="val_acc"` keeps the weights of the best validation epoch; the held-out digits are scored once, afterwards (choosing the epoch by held-out accuracy would let the test set pick the model). At test time the locations are the policy means μ_t from the centre (deterministic); **Monte-Carlo averaging** runs M sampled glimpse sequences per image and averages their class probabilities.
 
 # %%
-ckpt = Path(labkit.__file__).resolve().parents[1] / "runs" / "04_ram_checkpoints" / dataset
-train_cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, checkpoint_dir=str(ckpt))
-evaluate = lambda m: {"val_acc": accuracy(m, *test_set.tensors)}  # noqa: E731
+perm = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(seed))
+n_val = len(train_set) // 10
+val_x, val_y = (t[perm[:n_val]] for t in train_set.tensors)  # validation: picks the epoch
+fit_set = torch.utils.data.TensorDataset(*(t[perm[n_val:]] for t in train_set.tensors))
+ckpt = Path(tempfile.mkdtemp(prefix="ram_checkpoints_"))  # never inside your folder or the repository
+train_cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, checkpoint_dir=str(ckpt),
+                        monitor="val_acc")
+evaluate = lambda m: {"val_acc": accuracy(m, val_x, val_y)}  # noqa: E731
 labkit.seed_everything(seed)
 model = RAM(cfg)
 t0 = time.perf_counter()
-history = fit(model, train_set, ram_step(), train_cfg, eval_fn=evaluate)
+history = fit(model, fit_set, ram_step(), train_cfg, eval_fn=evaluate)
 train_seconds = time.perf_counter() - t0
 fig = plot_history(history, keys=("nll", "reinforce", "acc", "val_acc"))
 plt.show()
@@ -299,8 +305,8 @@ acc_det = labkit.record("heldout_accuracy", accuracy(model, *test_set.tensors))
 labkit.seed_everything(seed)
 acc_mc = labkit.record(f"heldout_accuracy_mc{mc_samples}", accuracy(model, *test_set.tensors, samples=mc_samples))
 labkit.record("train_seconds", round(train_seconds, 1))
-print(f"{dataset}: held-out accuracy {acc_det:.3f} (error {1 - acc_det:.1%}); "
-      f"Monte-Carlo M={mc_samples}: {acc_mc:.3f}; trained {epochs} epochs in {train_seconds:.0f} s")
+print(f"{dataset}: held-out accuracy {acc_det:.3f} (error {1 - acc_det:.1%}) at the best validation epoch "
+      f"({history.best_epoch} of {epochs}); Monte-Carlo M={mc_samples}: {acc_mc:.3f}; trained in {train_seconds:.0f} s")
 assert epochs == 1 or history["nll"][-1] < history["nll"][0], "training did not lower the classification loss"
 if (profile, dataset) == ("quick", "mnist") and epochs >= 8:  # the default run: far above chance (0.1)
     assert acc_det > 0.5, f"held-out accuracy {acc_det:.3f} after {epochs} epochs: training is broken"
@@ -410,7 +416,8 @@ rows = []
 for name, rec in sorted(records.items()):
     setting, policy, ckpt_seed = zoo.parse_checkpoint(name)
     h = heldout_figures(zoo.load_pretrained(setting, policy, ckpt_seed), zoo.splits(setting)["test"])  # recomputed
-    assert h == rec["heldout"], f"{name}: recomputed {h}, recorded when trained {rec['heldout']}"
+    # equal on the machine that trained it; another CPU may flip a near-tie digit or two, hence 0.002
+    assert all(abs(h[k] - rec["heldout"][k]) <= 0.002 for k in h), f"{name}: recomputed {h}, recorded {rec['heldout']}"
     kind = name.removeprefix("ram/").removesuffix(".pt")
     rows.append({"checkpoint": kind, "setting": setting, "accuracy": h["accuracy"], "in-box": h.get("in_box_share"),
                  "border": h.get("border_share"), "gaze corr.": h.get("gaze_correlation"),

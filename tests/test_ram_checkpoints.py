@@ -20,7 +20,9 @@ def test_checkpoint_reproduces_its_recorded_heldout_figures(name):
     assert asset_path(name).stat().st_size <= 5 * 2**20, "a shipped checkpoint stays under 5 MB"
     record = SHIPPED[name]
     got = heldout_figures(model, splits(setting)["test"])
-    assert got == record["heldout"], f"{name}: recomputed {got}, recorded {record['heldout']}"
+    # Exact on the machine that trained it; float rounding on another CPU may flip a near-tie digit or glimpse.
+    assert set(got) == set(record["heldout"]), got
+    assert all(abs(got[k] - record["heldout"][k]) <= 0.002 for k in got), f"{name}: recomputed {got}, recorded {record['heldout']}"
     assert record["command"].startswith("PYTHONPATH=. python tools/train_ram.py") and record["wall_seconds"] > 0
     assert asset_path(name.replace(".pt", "_curve.csv")).is_file()
 

@@ -1,5 +1,5 @@
 """The measurement behind notebook 04 §6: how Adam's step size and the policy's σ decide whether RAM's glimpses
-drift to the image border in the quick profile (8 epochs on the bundled digits, two scales, seed 0).
+drift to the image border in the quick profile (8 epochs on the bundled digits, two scales, seed 0, the epoch picked on validation digits as in the notebook).
 
     PYTHONPATH=. python tools/ram_lr_comparison.py        # about 4 minutes on 2 CPU cores
 """
@@ -25,12 +25,19 @@ def main() -> None:
     tr, te = mnist.split_holdout(labels, 0.2, seed=0)
     train_set, test_set = mnist.to_dataset(digits[tr], labels[tr]), mnist.to_dataset(digits[te], labels[te])
     x, y = test_set.tensors
+    # exactly notebook 04 §5: a validation tenth of the training digits picks the epoch
+    perm = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(0))
+    n_val = len(train_set) // 10
+    val_x, val_y = (t[perm[:n_val]] for t in train_set.tensors)
+    fit_set = torch.utils.data.TensorDataset(*(t[perm[n_val:]] for t in train_set.tensors))
     print("| Adam lr | σ | held-out accuracy | glimpses 2…T at the border |\n|---|---|---|---|")
     for lr in (0.002, 1e-3, 3e-4):
         for std in (0.05, 0.1):
             seed_everything(0)
             model = RAM(RAMConfig(glimpses=6, patch_size=8, scales=2, std=std))
-            fit(model, train_set, ram_step(), TrainConfig(epochs=8, batch_size=32, lr=lr, seed=0, progress=False))
+            fit(model, fit_set, ram_step(), TrainConfig(epochs=8, batch_size=32, lr=lr, seed=0, progress=False,
+                                                        monitor="val_acc"),
+                eval_fn=lambda m: {"val_acc": accuracy(m, val_x, val_y)})
             with torch.inference_mode():
                 locs = model.eval()(x, stochastic=False).locations
             print(f"| {lr:g} | {std:g} | {accuracy(model, x, y):.3f} | {border_share(locs):.0%} |", flush=True)

@@ -1,0 +1,58 @@
+"""The shipped AMNet checkpoints (``data/amnet/``): the constructed pasted-object task's model size, its frozen
+features, and loading the weights.
+
+Why a module of its own: ``tools/train_amnet_pasted.py`` trains them, notebook 03 draws their attention and
+``tests/test_amnet_checkpoints.py`` recomputes their figures; all three must build the same features — ResNet-152
+(ResMem weights) layer3 on the whole 224×224 canvas (resize only, no centre crop, so the target's box stays where
+it was pasted) — and the same AMNet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from labkit.core.assets import asset_path
+from labkit.models import backbones
+from labkit.models.amnet import AMNet, load_checkpoint
+
+# quick-profile sizes (D 128, H 256 instead of the paper's 512, 1024), 3 steps, binary constructed target around 0.5
+CONFIG = {"in_channels": 1024, "locations": 196, "d": 128, "hidden": 256, "lstm_steps": 3, "target_mean": 0.5}
+PREPROCESS = backbones.Preprocess(resize=224, crop=224)
+
+
+def features(images: Sequence[Image.Image], cache: Path | None = None, batch_size: int = 16,
+             progress: bool = False) -> torch.Tensor:
+    """(N, 1024, 14, 14) layer3 maps, rounded to float16 (how the training script caches them) and returned as float32;
+    ``cache`` (a .pt file) keeps them between runs of the training script."""
+    key = _fingerprint(images)
+    if cache is not None and cache.is_file():
+        saved = torch.load(cache, weights_only=True)
+        if isinstance(saved, dict) and saved.get("key") == key:
+            return saved["maps"].float()
+    maps = backbones.extract(images, "layer3", batch_size=batch_size, preprocess=PREPROCESS, progress=progress).half()
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"maps": maps, "key": key}, cache)
+    return maps.float()  # always through float16, so cached and fresh maps are the same numbers
+
+
+def _fingerprint(images: Sequence[Image.Image]) -> str:
+    """A hash of the images' pixels: a cache of other images (an older version of the task) is never reused."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for im in images:
+        h.update(im.tobytes())
+    return h.hexdigest()
+
+
+def load_pretrained(kind: str = "attention", seed: int = 0) -> AMNet:
+    """``kind``: attention | attoff (the uniform-attention ablation)."""
+    if kind not in ("attention", "attoff"):
+        raise ValueError(f"kind must be 'attention' or 'attoff', got {kind!r}")
+    model, _ = load_checkpoint(asset_path(f"amnet/amnet_pasted_{kind}_s{seed}.pt"))
+    return model

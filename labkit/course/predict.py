@@ -55,7 +55,8 @@ def _readable(paths: Sequence[Path], skipped: list[tuple[str, str]], root: Path)
             images.append(load_image(p, min_side=32))
             ok.append(p)
         except DataError as e:
-            skipped.append((str(p.relative_to(root)), e.problem if hasattr(e, "problem") else str(e)))
+            why = str(e).removeprefix(f"{p}: ").removeprefix(f"{p}:")  # the name is given beside it, relative to root
+            skipped.append((str(p.relative_to(root)), why.strip()))
     return ok, images
 
 

@@ -348,11 +348,11 @@ from labkit.data import pasted_objects as po
 from labkit.metrics.attention_mass import heldout_figures
 from labkit.models import amnet_pretrained
 
-shown = po.make_split("test", limit=60)  # the first 60 of the 180 held-out images (all 180: the checkpoint tests)
-shown_maps = amnet_pretrained.features(shown.images)  # (60, 1024, 14, 14) through the frozen ResNet-152
+shown = po.make_split("test", limit=30)  # the first 30 of the 180 held-out images (all 180: the checkpoint tests)
+shown_maps = amnet_pretrained.features(shown.images)  # (30, 1024, 14, 14) through the frozen ResNet-152
 nets = {kind: amnet_pretrained.load_pretrained(kind) for kind in ("attention", "attoff")}
 here = {kind: heldout_figures(net, shown_maps, shown) for kind, net in nets.items()}
-print("on these 60 constructed images:")
+print("on these 30 constructed images:")
 for kind, h in here.items():
     print(f"  {kind:9s} ρ {h['rho']:.3f}  AUC {h['auc']:.3f}  accuracy {h['accuracy']:.3f}  "
           f"attention mass on the target {h['median_mass']:.3f} = {h['median_mass_ratio']:.1f}× its area share")
@@ -380,7 +380,7 @@ for key, text, value, ok in [
 # an exercise at the end of this notebook.
 
 # %%
-pick = [0, 3, 30, 33]  # two faces, two non-faces: different target objects
+pick = [0, 3, 12, 15]  # two faces, two non-faces: four different target objects
 _, alpha_pick = nets["attention"].predict(shown_maps[pick])
 fig = attention_steps([shown.images[i] for i in pick], alpha_pick.numpy(), (14, 14),
                       titles=[f"{'face' if shown.targets[i] else 'not a face'} (constructed)" for i in pick])

@@ -19,7 +19,7 @@ dataset: str = "mnist"  # mnist|translated|cluttered: 28x28 digits, or digits pl
 glimpses: int = 6  # 1..: T, glimpses per image (paper: 6)
 patch_size: int = 8  # 2..: g, side of the finest patch in pixels (paper: 8 on MNIST, 12 on 60x60)
 scales: int = 2  # 1..: k, patches per glimpse, each twice as wide (paper: 1 on MNIST, 3 on 60x60)
-std: float = 0.05  # >0: sigma of the Gaussian location policy (paper reproduction: 0.05)
+std: float = 0.1  # >0: sigma of the Gaussian location policy (paper reproduction: 0.05; 0.1 keeps glimpses off the border, §6)
 epochs: int = 8  # 1..: training epochs (paper reproductions: up to 200 on full MNIST)
 batch_size: int = 32  # 1..: images per step (reproductions: 128)
 lr: float = 0.001  # >0: Adam learning rate (reproductions: 3e-4 with a plateau schedule; 0.002 drives glimpses to the border, §6)
@@ -345,16 +345,19 @@ plt.show()
 #
 # | Adam lr | σ | held-out accuracy | glimpses 2…T at the border |
 # |---|---|---|---|
-# | 0.002 | 0.05 | 0.912 | 98 % |
-# | 0.002 | 0.10 | 0.898 | 93 % |
-# | **0.001** | **0.05** | **0.936** | **20 %** |
-# | 0.001 | 0.10 | 0.909 | 40 % |
-# | 0.0003 | 0.05 | 0.882 | 42 % |
-# | 0.0003 | 0.10 | 0.886 | 21 % |
+# | 0.002 | 0.05 | 0.903 | 92 % |
+# | 0.002 | 0.10 | 0.890 | 59 % |
+# | 0.001 | 0.05 | 0.918 | 20 % |
+# | **0.001** | **0.10** | **0.913** | **3 %** |
+# | 0.0003 | 0.05 | 0.887 | 18 % |
+# | 0.0003 | 0.10 | 0.894 | 28 % |
 #
-# So this notebook now trains at lr 0.001 (it used 0.002): better accuracy *and* far fewer stuck glimpses. The
-# share stays sensitive to lr, σ and seed — the sign of a policy gradient that carries little signal in this
-# setting, where looking barely matters. §8 shows settings where it does.
+# So this notebook now trains at lr 0.001 and σ 0.1 (it used 0.002 and 0.05). But read the number below next to
+# the table's 3 %: this very run, nominally the same settings, can land far from it (it printed 37 % when this was
+# written). The share hangs on tiny differences — other cells run before it in the same process, the order of
+# floating-point sums — which is itself the point: a policy gradient that carries almost no signal in a setting
+# where looking barely matters turns any perturbation into drift. The goal for this run (≤ 20 %) is therefore not
+# reliably met; §8 shows a setting where looking does matter.
 
 # %%
 later = out.locations[:, 1:]  # (N, T-1, 2): the glimpses the policy chose
@@ -443,17 +446,20 @@ def paths_figure(setting: str, n_right: int = 3, n_wrong: int = 1):
     with torch.inference_mode():
         out = net(x, stochastic=False)
     pred = out.log_probs.argmax(1)
-    picks = ([int(i) for i in torch.nonzero(pred == y)[:n_right, 0]] + [int(i) for i in torch.nonzero(pred != y)[:n_wrong, 0]])
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))  # the split is sorted by class: mix it
+    picks = [int(i) for i in order if pred[i] == y[i]][:n_right] + [int(i) for i in order if pred[i] != y[i]][:n_wrong]
     T = net.cfg.glimpses
-    fig, axes = plt.subplots(2, len(picks) * 1, figsize=(2.3 * len(picks), 4.6), squeeze=False,
-                             gridspec_kw={"height_ratios": [2.2, 1]})
+    fig, axes = plt.subplots(2, len(picks), figsize=(2.3 * len(picks), 4.2), squeeze=False,
+                             gridspec_kw={"height_ratios": [2.2, 1]}, layout="constrained")
     for j, i in enumerate(picks):
         ok = "✓" if pred[i] == y[i] else "✗"
         draw_glimpse_path(axes[0, j], x[i], out.locations[i], net.retina, title=f"{ok} true {int(y[i])}, said {int(pred[i])}")
         fovea = net.retina.patches(x[i : i + 1].expand(T, -1, -1, -1), out.locations[i])[0][:, 0]  # (T, g, g)
-        axes[1, j].imshow(torch.cat(list(fovea), dim=1), cmap="gray", vmin=0, vmax=1)
+        half = (T + 1) // 2
+        rows = [torch.cat(list(fovea[:half]), 1), torch.cat(list(fovea[half:]) + [torch.zeros_like(fovea[0])] * (2 * half - T), 1)]
+        axes[1, j].imshow(torch.cat(rows, 0), cmap="gray", vmin=0, vmax=1)  # glimpses 1…T, two rows
         axes[1, j].set_axis_off()
-        axes[1, j].set_title("finest patch, glimpses 1→T", fontsize=8)
+        axes[1, j].set_title(f"finest patches, glimpses 1→{T}", fontsize=8)
     fig.suptitle(f"{setting} 60×60 ({net.retina.k} scales; constructed from real digits): held-out digits", fontsize=10)
     return fig
 
@@ -537,7 +543,8 @@ for name, rec in records.items():
 # 300–400 epochs; the paper used 60,000 and many more updates) the held-out accuracy stays below the paper's:
 # about 0.91 translated and 0.84 cluttered, against 0.988 and 0.959. The goals above say which were missed;
 # making the policy truly image-dependent (more data and updates, a curriculum, or a reward for finding the
-# digit) is the open exercise of this chapter.
+# digit) is the open exercise of this chapter. The 28×28 checkpoint (one 8×8 scale, 150 epochs) shows the other
+# failure of §6: about half its later glimpses sit at the border, so the border goal is missed there too.
 
 # %% [markdown]
 # ## 9 · The full-MNIST configuration

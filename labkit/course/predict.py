@@ -120,7 +120,7 @@ def _model(kind: str, checkpoint: str | Path | None):
     from labkit.models import amnet
 
     net, recipe = amnet.load_checkpoint(checkpoint)
-    fx = backbones.FeatureExtractor(backbones.resnet152("resmem"), recipe["stage"]).eval()
+    fx = backbones.FeatureExtractor(backbones.shared_resnet152(), recipe["stage"]).eval()
     pre = backbones.Preprocess(crop=int(recipe["crop"]))
     pool = int(recipe["pool"])
 

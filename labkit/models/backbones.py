@@ -186,7 +186,8 @@ def batched_forward(
 
 
 @lru_cache(maxsize=1)
-def _shared_backbone() -> ResNet:
+def shared_resnet152() -> ResNet:
+    """One ``resnet152("resmem")`` per process (eval, frozen use only): loading it costs seconds, so it is shared."""
     return resnet152("resmem").to(memory_format=torch.channels_last)
 
 
@@ -204,7 +205,7 @@ def extract(
     ``backbone=None`` uses one shared ``resnet152("resmem")`` (loaded once per process).
     For AMNet's 14×14 grid pass ``preprocess=Preprocess(crop=224)``.
     """
-    net = backbone if backbone is not None else _shared_backbone()
+    net = backbone if backbone is not None else shared_resnet152()
     fx = FeatureExtractor(net, stage).eval()
     return batched_forward(fx, images, preprocess, batch_size, progress, f"resnet152 {stage}", channels_last)
 

@@ -57,6 +57,16 @@ def test_the_constructed_task_is_balanced_split_by_object_and_boxed():
     assert (patch[:f, :, 0] == 220).all() and (patch[:f, :, 1] == 30).all()  # … its red frame
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_checkpoint_carries_the_recipe_it_was_trained_on(kind):
+    """`labkit predict` builds features from the saved recipe: it must be the training one (resize only, no crop)."""
+    from labkit.models.amnet import load_checkpoint
+    from labkit.models.amnet_pretrained import RECIPE
+
+    _, recipe = load_checkpoint(asset_path(f"amnet/amnet_pasted_{kind}_s0.pt"))
+    assert recipe == RECIPE
+
+
 def test_box_cells_and_mass():
     cells = po.box_cells(np.array([[0, 0, 64, 64], [160, 160, 224, 224]]), grid=14)
     assert cells.sum(1).tolist() == [16, 16] and cells[0, 0] and cells[1, -1] and not cells[0, -1]

@@ -30,8 +30,9 @@ from labkit.core.assets import register  # noqa: E402
 from labkit.core.env import seed_everything, set_threads  # noqa: E402
 from labkit.data import pasted_objects as po  # noqa: E402
 from labkit.metrics.attention_mass import heldout_figures  # noqa: E402
+from labkit.metrics.memorability import spearman  # noqa: E402
 from labkit.models.amnet import AMNet, AMNetConfig, amnet_loss, save_checkpoint  # noqa: E402
-from labkit.models.amnet_pretrained import CONFIG, features  # noqa: E402
+from labkit.models.amnet_pretrained import CONFIG, RECIPE, features  # noqa: E402
 from labkit.train import TrainConfig, fit  # noqa: E402
 
 
@@ -60,8 +61,6 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(1 if args.smoke else args.seeds):
             seed_everything(seed)
             net = AMNet(AMNetConfig(**{**CONFIG, "att_off": att_off}))
-            from labkit.metrics.memorability import spearman
-
             def evaluate(m: AMNet) -> dict[str, float]:
                 return {"val_rho": spearman(m.predict(maps["val"])[0].numpy(), sets["val"].targets)}
 
@@ -74,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                           "train_seconds": round(time.perf_counter() - t)}
             print(name, json.dumps(runs[name]), flush=True)
             if seed == 0:
-                save_checkpoint(net, out / f"{name}.pt", pool=1)
+                save_checkpoint(net, out / f"{name}.pt", pool=RECIPE["pool"], resize=RECIPE["resize"], crop=RECIPE["crop"])
     mean = lambda kind, k: float(np.mean([r["heldout"][k] for n, r in runs.items() if kind in n]))  # noqa: E731
     summary = {"rho_attention_mean": round(mean("_attention_", "rho"), 4), "rho_att_off_mean": round(mean("_attoff_", "rho"), 4),
                "mass_ratio_attention_mean": round(mean("_attention_", "median_mass_ratio"), 4)}

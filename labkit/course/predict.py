@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 
@@ -82,7 +80,7 @@ def predict_folder(folder: str | Path, csv_out: str | Path, model: str = "resmem
         raise ParameterError(f"--csv {csv_out} is a folder", fix="name the CSV file to write, e.g. scores.csv")
     root = Path(folder)
     paths = find_images(root, recursive)
-    score_batch, grid, amnet = _model(model, checkpoint)
+    score_batch, grid = _model(model, checkpoint)
     result = PredictResult(csv_out, 0)
     csv_out.parent.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=len(paths), desc=f"{model} predict", unit="image", disable=not progress)
@@ -109,28 +107,20 @@ def predict_folder(folder: str | Path, csv_out: str | Path, model: str = "resmem
 
 
 def _model(kind: str, checkpoint: str | Path | None):
-    """(score a list of PIL images → (scores, attention or None), attention grid, the AMNet or None)."""
-    from labkit.models import backbones
-
+    """(score a list of PIL images → (scores, attention or None), the attention grid or None)."""
     if kind == "resmem":
         from labkit.models import resmem
 
         net = resmem.load_pretrained()
-        return (lambda images: (resmem.predict(net, images, batch_size=len(images), progress=False), None)), None, None
+        return (lambda images: (resmem.predict(net, images, batch_size=len(images), progress=False), None)), None
     from labkit.models import amnet
 
     net, recipe = amnet.load_checkpoint(checkpoint)
-    fx = backbones.FeatureExtractor(backbones.shared_resnet152(), recipe["stage"]).eval()
-    pre = backbones.Preprocess(crop=int(recipe["crop"]))
-    pool = int(recipe["pool"])
 
     def score(images: list[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
-        maps = backbones.batched_forward(fx, images, pre, len(images), False, "layer3")  # (B, 1024, 14, 14)
-        if pool > 1:
-            maps = F.avg_pool2d(maps, pool)  # the grid the checkpoint was trained on
-        with torch.inference_mode():
-            pred, alpha = net.predict(maps)
+        maps = amnet.recipe_features(images, recipe, batch_size=len(images))  # what the checkpoint was trained on
+        pred, alpha = net.predict(maps)
         return pred.numpy(), alpha.numpy()
 
-    side = 224 // 16 // pool
-    return score, (side, side), net
+    side = int(round(net.cfg.locations ** 0.5))
+    return score, (side, side)

@@ -26,7 +26,7 @@ Any grid works (L = H·W is ``locations``); the bundled course features are 7×7
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from labkit.data.images import ImageLike
 from labkit.models.attention_ops import masked_softmax
 
 
@@ -267,20 +268,32 @@ def config_dict(cfg: AMNetConfig) -> dict:
     return asdict(cfg)
 
 
-# The features an AMNet checkpoint was trained on: ResNet-152 (ResMem weights) layer3 at 224×224 input, optionally
-# average-pooled (the bundled maps are pooled 2×2 to 7×7). Saved with the weights so a prediction uses the same.
-FEATURES = {"backbone": "resnet152 (resmem weights)", "stage": "layer3", "crop": 224}
+# The features an AMNet checkpoint was trained on: ResNet-152 (ResMem weights) layer3 after Resize(resize) →
+# CenterCrop(crop), optionally average-pooled (the bundled maps are pooled 2×2 to 7×7). Saved with the weights so a
+# prediction builds exactly the features the model learnt from.
+FEATURES = {"backbone": "resnet152 (resmem weights)", "stage": "layer3", "resize": 256, "crop": 224}
 
 
-def save_checkpoint(model: AMNet, path: str | Path, pool: int = 1) -> Path:
+def save_checkpoint(model: AMNet, path: str | Path, pool: int = 1, resize: int = 256, crop: int = 224) -> Path:
     """``{"config", "state_dict", "features"}`` in one file that loads with ``weights_only=True``."""
     if not isinstance(pool, int) or pool < 1:
         raise ValueError(f"pool must be a positive int (1: the 14×14 map, 2: pooled to 7×7), got {pool!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"config": config_dict(model.cfg), "state_dict": model.state_dict(),
-                "features": {**FEATURES, "pool": pool}}, path)
+                "features": {**FEATURES, "resize": resize, "crop": crop, "pool": pool}}, path)
     return path
+
+
+def recipe_features(images: Sequence[ImageLike], recipe: dict, batch_size: int = 16,
+                    progress: bool = False) -> Tensor:
+    """The feature maps a checkpoint's ``recipe`` describes, for ``images``: (N, 1024, h, w) float32, frozen CNN."""
+    from labkit.models import backbones
+
+    pre = backbones.Preprocess(resize=int(recipe.get("resize", 256)), crop=int(recipe["crop"]))
+    maps = backbones.extract(images, recipe["stage"], batch_size=batch_size, preprocess=pre, progress=progress)
+    pool = int(recipe.get("pool", 1))
+    return F.avg_pool2d(maps, pool) if pool > 1 else maps
 
 
 def load_checkpoint(path: str | Path) -> tuple[AMNet, dict]:

@@ -16,12 +16,12 @@ import torch
 from PIL import Image
 
 from labkit.core.assets import asset_path
-from labkit.models import backbones
-from labkit.models.amnet import AMNet, load_checkpoint
+from labkit.models.amnet import FEATURES, AMNet, load_checkpoint, recipe_features
 
 # quick-profile sizes (D 128, H 256 instead of the paper's 512, 1024), 3 steps, binary constructed target around 0.5
 CONFIG = {"in_channels": 1024, "locations": 196, "d": 128, "hidden": 256, "lstm_steps": 3, "target_mean": 0.5}
-PREPROCESS = backbones.Preprocess(resize=224, crop=224)
+# the whole canvas, resized only (no centre crop), so each target box stays where it was pasted
+RECIPE = {**FEATURES, "resize": 224, "crop": 224, "pool": 1}
 
 
 def features(images: Sequence[Image.Image], cache: Path | None = None, batch_size: int = 16,
@@ -33,7 +33,7 @@ def features(images: Sequence[Image.Image], cache: Path | None = None, batch_siz
         saved = torch.load(cache, weights_only=True)
         if isinstance(saved, dict) and saved.get("key") == key:
             return saved["maps"].float()
-    maps = backbones.extract(images, "layer3", batch_size=batch_size, preprocess=PREPROCESS, progress=progress).half()
+    maps = recipe_features(images, RECIPE, batch_size, progress).half()
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         torch.save({"maps": maps, "key": key}, cache)

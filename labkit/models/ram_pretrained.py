@@ -11,7 +11,6 @@ epoch; the other 3,600 are placed afresh every epoch.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -115,7 +114,3 @@ def load_pretrained(setting: str, policy: str = "learned", seed: int = 0) -> RAM
     model.load_state_dict(torch.load(asset_path(name), map_location="cpu", weights_only=True))
     return model.eval()
 
-
-def describe(record: dict) -> str:
-    """One line for a table: the held-out figures of a training record."""
-    return json.dumps(record["heldout"])

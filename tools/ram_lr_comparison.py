@@ -26,10 +26,9 @@ def main() -> None:
     train_set, test_set = mnist.to_dataset(digits[tr], labels[tr]), mnist.to_dataset(digits[te], labels[te])
     x, y = test_set.tensors
     # exactly notebook 04 §5: a validation tenth of the training digits picks the epoch
-    perm = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(0))
-    n_val = len(train_set) // 10
-    val_x, val_y = (t[perm[:n_val]] for t in train_set.tensors)
-    fit_set = torch.utils.data.TensorDataset(*(t[perm[n_val:]] for t in train_set.tensors))
+    fit_idx, val_idx = (torch.from_numpy(i) for i in mnist.split_holdout(labels[tr], 0.1, seed=0))
+    val_x, val_y = (t[val_idx] for t in train_set.tensors)
+    fit_set = torch.utils.data.TensorDataset(*(t[fit_idx] for t in train_set.tensors))
     print("| Adam lr | σ | held-out accuracy | glimpses 2…T at the border |\n|---|---|---|---|")
     for lr in (0.002, 1e-3, 3e-4):
         for std in (0.05, 0.1):

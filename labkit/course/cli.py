@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from labkit.core.errors import LabkitError
-from labkit.course.notebooks import course_notebooks, resolve
+from labkit.course.notebooks import course_notebooks, notebooks_dir, resolve
 from labkit.course.pairing import PairingError, first_difference, sync
 from labkit.course.params import ParameterError, parse_cli_value, read_params, validate
 from labkit.course.runner import NotebookFailed, prepare, run_notebook, strip_run_metadata
@@ -53,6 +53,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ParameterError("labkit run --flat takes a single notebook")
     if args.inplace and (args.params or args.profile not in (None, "quick")):
         raise ParameterError("labkit run --inplace executes committed notebooks with their quick defaults only")
+    # An edit to a text source (NN_name.py) must be what runs: bring each pair level *before* executing. Without
+    # this, --inplace executed the stale .ipynb and its closing sync then overwrote the newer .py with it.
+    paired = [nb for nb in notebooks if nb.with_suffix(".py").is_file() and nb.resolve().parent == notebooks_dir().resolve()]
+    if paired:
+        sync(paired)
     # Validate everything first: a typo in the last notebook's parameters must not cost a whole run.
     plans = [(nb, _parse_pairs(nb, args.params or [])) for nb in notebooks]
     for nb, values in plans:

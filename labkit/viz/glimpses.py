@@ -122,3 +122,24 @@ def animate_glimpses(images, locations, retina: Retina, titles: Sequence[str] | 
     anim = FuncAnimation(fig, frame, frames=T, interval=700, blit=False)
     plt.close(fig)
     return anim
+
+
+def glimpse_step_figure(model, images: torch.Tensor, labels: torch.Tensor, index: int, step: int) -> Figure:
+    """Notebook 04's explorer: a trained RAM's (deterministic) path on image ``index`` up to glimpse ``step``
+    (1-based), and the k views that glimpse handed to the network. The whole path is computed once, in eval mode,
+    so the figure shows exactly the glimpses the model's prediction came from."""
+    T = model.cfg.glimpses
+    if not 0 <= index < len(images) or not 1 <= step <= T:
+        raise ValueError(f"index must be in 0..{len(images) - 1} and step in 1..{T}, got {index}, {step}")
+    with torch.inference_mode():
+        out = model(images[index:index + 1], stochastic=False)
+    said, true = int(out.log_probs.argmax()), int(labels[index])
+    k = model.retina.k
+    fig, axes = plt.subplots(1, k + 1, figsize=(3.0 + 1.4 * k, 3.0), layout="constrained",
+                             gridspec_kw={"width_ratios": [2.2] + [1] * k})
+    mark = "✓" if said == true else "✗"
+    draw_glimpse_path(axes[0], images[index], out.locations[0, :step], model.retina,
+                      title=f"{mark} digit {index}: true {true}, said {said}; glimpses 0–{step - 1}")
+    draw_glimpse_views(axes[1:], images[index], out.locations[0, step - 1], model.retina)
+    fig.suptitle(f"glimpse {step - 1}: what the network received", fontsize=9)
+    return fig

@@ -1,0 +1,90 @@
+"""The core-module exercises (#19): the learner's nn.Module, read from the notebook's text source, checked against
+the shipped trained weights — the solution passes, the student stub is unsolved, a classic mistake is caught and
+named. And each notebook's explorer callback, driven directly."""
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from labkit.course.student import strip_solutions
+
+ROOT = Path(__file__).resolve().parents[1]
+PRELUDE = "import torch\nimport torch.nn.functional as F\nfrom labkit.models.ram import RAM, Retina\n"
+
+
+def _ram_exercise(student: bool = False, replace: tuple[str, str] | None = None) -> str:
+    s = (ROOT / "notebooks" / "04_ram.py").read_text()
+    code = s[s.index("class GlimpseNet(torch.nn.Module)"):s.index("def with_your_modules")]
+    if replace:
+        assert replace[0] in code
+        code = code.replace(*replace)
+    return PRELUDE + (strip_solutions(code) if student else code)
+
+
+def _statuses(code: str, capsys) -> str:
+    exec(compile(code, "04_ram.py", "exec"), {})
+    return capsys.readouterr().out
+
+
+def test_ram_modules_solution_passes_against_the_trained_checkpoint(capsys):
+    out = _statuses(_ram_exercise(), capsys)
+    assert out.count("passed") == 2, out
+
+
+def test_ram_modules_student_stubs_are_unsolved(capsys):
+    out = _statuses(_ram_exercise(student=True), capsys)
+    assert out.count("not solved yet") == 2, out
+
+
+@pytest.mark.parametrize(("mistake", "named"), [
+    # no ReLU after θ_l: the first layer whose output differs is `where`
+    (("self.where(F.relu(self.fc_loc(l_prev)))", "self.where(self.fc_loc(l_prev))"), "output of `where`"),
+    # clamping before taking log π changes only what forward does with correct layer outputs
+    (("log_pi = torch.distributions.Normal(mu, self.std).log_prob(l_t).sum(dim=1)",
+      "log_pi = torch.distributions.Normal(mu, self.std).log_prob(l_t.clamp(-1.0, 1.0)).sum(dim=1)"),
+     "every submodule's output matches"),
+])
+def test_ram_modules_classic_mistakes_are_caught_and_located(capsys, mistake, named):
+    out = _statuses(_ram_exercise(replace=mistake), capsys)
+    assert "✘" in out and named in out, out
+
+
+def _memnet_exercise(student: bool = False, replace: tuple[str, str] | None = None) -> str:
+    s = (ROOT / "notebooks" / "01_memnet_caffe_port.py").read_text()
+    code = s[s.index("class TinyMemNet(torch.nn.Module)"):s.index("with torch.inference_mode():\n    mine_out")]
+    if replace:
+        assert replace[0] in code
+        code = code.replace(*replace)
+    code = code.replace("# NBVAL_CHECK_OUTPUT", "")
+    prelude = ("import numpy as np\nimport torch\nimport torch.nn.functional as F\nimport labkit\n"
+               "from labkit.caffe import load_caffe_model\n"
+               "from labkit.caffe.layers import lrn_across_channels\n")
+    return prelude + (strip_solutions(code) if student else code)
+
+
+@pytest.mark.parametrize(("student", "mistake", "says"), [
+    (False, None, "passed (2 cases"),
+    (True, None, "not solved yet"),
+    (False, ("self.conv4 = torch.nn.Conv2d(48, 48, 3, padding=1, groups=2)",
+             "self.conv4 = torch.nn.Conv2d(48, 48, 3, padding=1)"),
+     "`conv4.weight` has shape (48, 48, 3, 3), the trained one (48, 24, 3, 3)"),
+    (False, ("return lrn_across_channels(t, 5, 1e-4, 0.75, 1.0)", "return t"), "output of `conv2`"),
+])
+def test_memnet_trunk_exercise(capsys, student, mistake, says):
+    out = _statuses(_memnet_exercise(student, mistake), capsys)
+    assert says in out, out
+
+
+def test_ram_explorer_draws_a_trained_path_step_by_step():
+    from labkit.models import ram_pretrained as zoo
+    from labkit.viz.glimpses import glimpse_step_figure
+
+    net = zoo.load_pretrained("translated")
+    x, y = zoo.splits("translated")["test"].tensors()
+    fig = glimpse_step_figure(net, x[:10], y[:10], index=3, step=2)
+    assert len(fig.axes) == 1 + net.retina.k and "glimpses 0–1" in fig.axes[0].get_title()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="step in 1..6"):
+        glimpse_step_figure(net, x[:10], y[:10], index=3, step=7)

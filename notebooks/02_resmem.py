@@ -15,9 +15,15 @@
 #    (about twice the speed, for a score change of a few 1e-3);
 # 7. reuse the ResNet-152 as `labkit.models.backbones` (notebooks 03, 05, 06 do).
 #
-# Two **exercises** (§3, §4) ask you to write a piece yourself — the head's ablated input and ResMem's
-# preprocessing (Spearman's ρ is notebook 01's exercise; here we use `labkit`'s); a check cell under each says whether it matches labkit's implementation, and the
-# cells after it use your function once it passes (labkit's until then).
+# Three **exercises** (§2, §3, §4) ask you to write a piece yourself — ResMem's regression head over both branches
+# (checked with the published weights loaded into yours), the head's ablated input and ResMem's preprocessing
+# (Spearman's ρ is notebook 01's exercise; here we use `labkit`'s). A check cell under each says whether it matches
+# labkit's, and the cells after it use yours once it passes (labkit's until then).
+#
+# **Before you start.** Prerequisites: notebook 01 (MemNet, Spearman's ρ and the collapse check), ImageNet
+# classifiers and transfer learning in outline, `nn.Linear` and dropout. **Study time:** about 1½ hours for a
+# learner — 45 min reading and running, 30 min for the three exercises, 15 min with the edit explorer. The quick
+# profile runs in about a minute on 2 CPU cores.
 
 # %% tags=["parameters"]
 # ruff: noqa: UP045 (papermill reads `Optional[str]`, not `str | None`)
@@ -125,6 +131,66 @@ assert cats[int(res[names.index("chelsea")].argmax())] in {"Egyptian cat", "tabb
 
 
 # %% [markdown]
+# ### The head over both branches, written by you
+#
+# **Exercise 1 · ResMem's regression head.** Write `MemHead`, the module that turns the two branches into one
+# score: it takes the AlexNet branch's features `alex` (B, 9216) and the ResNet-152's logits `res` (B, 1000),
+# concatenates them **in that order**, and runs fc6 … fc11 (widths 4096, 4096, 2048, 1024, 512, 256, ReLU after
+# each), dropout 0.5 after fc6's and fc7's ReLU (`drop6`, `drop7`), and fc12 → 1 → sigmoid, returning (B,) scores.
+# Name the layers `fc6` … `fc12`: the check loads the **published** head's weights into yours and compares your
+# scores on the cached features with ResMem's to 1e-6 (in eval mode, so dropout is off). §3 then runs your head.
+
+# %%
+class MemHead(torch.nn.Module):
+    """[alex; res] → fc6 … fc11 (ReLU; dropout after fc6 and fc7) → fc12 → sigmoid: one memorability score."""
+
+    def __init__(self, alex_dim: int = 9216, res_dim: int = 1000,
+                 widths: tuple[int, ...] = (4096, 4096, 2048, 1024, 512, 256), dropout: float = 0.5):
+        super().__init__()
+        ### BEGIN SOLUTION
+        sizes = [alex_dim + res_dim, *widths]
+        for i in range(6):
+            setattr(self, f"fc{6 + i}", torch.nn.Linear(sizes[i], sizes[i + 1]))
+        self.fc12 = torch.nn.Linear(sizes[-1], 1)
+        self.drop6, self.drop7 = torch.nn.Dropout(dropout), torch.nn.Dropout(dropout)
+        ### END SOLUTION
+
+    def forward(self, alex: torch.Tensor, res: torch.Tensor) -> torch.Tensor:
+        ### BEGIN SOLUTION
+        h = torch.cat([alex, res], dim=1)  # (B, 10216): AlexNet's features first, as fc6's weights expect
+        h = self.drop6(torch.relu(self.fc6(h)))
+        h = self.drop7(torch.relu(self.fc7(h)))
+        for fc in (self.fc8, self.fc9, self.fc10, self.fc11):
+            h = torch.relu(fc(h))
+        return torch.sigmoid(self.fc12(h)).squeeze(1)  # (B,)
+        ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from labkit.course.exercises import check_module
+
+
+class PublishedHead(torch.nn.Module):
+    """ResMem's head called the way the exercise's is: on the two branches (the weights are the published ones)."""
+
+    def __init__(self, head: torch.nn.Module):
+        super().__init__()
+        self.head = head
+
+    def forward(self, alex: torch.Tensor, res: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.cat([alex, res], dim=1))
+
+
+published = PublishedHead(model.head).eval()
+cached = (torch.from_numpy(alex[:32]), torch.from_numpy(res[:32]))
+my_head = check_module("resmem_head", MemHead, published, [cached, (cached[0][:2], cached[1][:2])],
+                       rename=lambda k: k.removeprefix("head."),
+                       hint="concatenate [alex, res] in that order; ReLU after fc6 … fc11, none after fc12; "
+                            "squeeze to (B,) after the sigmoid")
+
+
+# %% [markdown]
 # ## 3 · Sanity check: does each branch's prediction spread look like memorability?
 #
 # Notebook 01 showed MemNet's single-crop outputs collapsing into a sliver (σ ≈ 0.0025 against a human
@@ -133,7 +199,7 @@ assert cats[int(res[names.index("chelsea")].argmax())] in {"Egyptian cat", "tabb
 # distributions with `distribution_check`. All from cached features: 324 images, no CNN forward.
 
 # %% [markdown]
-# **Exercise 1 · the head's input with one branch ablated.** The head reads one vector per image: the AlexNet
+# **Exercise 2 · the head's input with one branch ablated.** The head reads one vector per image: the AlexNet
 # branch's 9216 features *followed by* the ResNet's 1000 logits (that order is baked into fc6's weights). Write
 # `single_branch_input(alex, res, keep)`: `alex` (B, A) and `res` (B, R) NumPy arrays, `keep` is `"alex"` or
 # `"resnet"`; return the (B, A + R) head input in which the *other* branch's rows are all replaced by that
@@ -161,7 +227,14 @@ single_branch_input = check_function(
 
 # %%
 scores_all = np.array([shipped[n] for n in names], dtype=np.float32)
-head_on = lambda x: model.head(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()  # noqa: E731
+
+
+def head_on(x: np.ndarray) -> np.ndarray:
+    """Exercise 1's head (yours once it passed, the published one until then) on (B, 10216) head inputs."""
+    t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    return my_head(t[:, : R.ALEX_DIM], t[:, R.ALEX_DIM:]).numpy()
+
+
 with torch.inference_mode():
     both = head_on(np.concatenate([alex, res], 1))  # (324, 10216) → (324,)
     alex_only = head_on(single_branch_input(alex, res, "alex"))
@@ -207,7 +280,7 @@ assert checks["AlexNet branch only"]["collapsed"] and checks["ResNet branch only
 # map shows what *would* raise the score through a branch whose total effect is tiny.
 
 # %% [markdown]
-# **Exercise 2 · ResMem's preprocessing.** Grad-CAM needs the input tensor itself. Write
+# **Exercise 3 · ResMem's preprocessing.** Grad-CAM needs the input tensor itself. Write
 # `resmem_preprocess(image)`: a PIL RGB image of any size → a float32 tensor (3, 227, 227) in [0, 1]. ResMem
 # resizes to 256×256 (*both* sides, so the aspect ratio changes), centre-crops 227×227 and converts to a tensor —
 # and **does not** subtract the ImageNet mean or divide by its std: its BatchNorm statistics were fitted to
@@ -439,9 +512,48 @@ print("layer3 at 224 px:", tuple(maps224.shape), "| stages:", ", ".join(backbone
 assert tuple(maps224.shape) == (1, 1024, 14, 14), "AMNet needs a 14×14 grid of 1024-d vectors at 224 px"
 
 # %% [markdown]
+# ## Explore: what moves the predicted score?
+#
+# Crop, shift, darken, blur or desaturate one of the bundled photos and watch ResMem's prediction (one forward pass
+# per change, about half a second on CPU). Remember what the number is: the model's guess, not a human
+# measurement. Questions to try: does zooming on the subject of a photo raise the score? Does the score survive
+# a grey-scale copy? Headless, one static view: the astronaut photo zoomed 1.5× on its upper left.
+
+# %%
+from labkit.course.explorer import explore
+from labkit.data.images import edit_image
+from labkit.viz.saliency import edit_figure
+
+photo_names = [b.name for b in full]
+
+
+def edit_view(photo: str = "astronaut", zoom: float = 1.5, dx: float = -0.6, dy: float = -0.6,
+              brightness: float = 1.0, blur: float = 0.0, grayscale: bool = False):
+    original = photos[photo_names.index(photo)]
+    edited = edit_image(original, zoom, dx, dy, brightness, blur, grayscale)
+    before, after = R.predict(model, [original, edited], progress=False)
+    edit_figure(original, edited, (float(before), float(after)), "ResMem")
+    plt.show()
+
+
+explore(edit_view, {"photo": photo_names, "zoom": (1.0, 4.0, 0.25), "dx": (-1.0, 1.0, 0.1), "dy": (-1.0, 1.0, 0.1),
+                    "brightness": (0.2, 2.0, 0.1), "blur": (0.0, 10.0, 0.5), "grayscale": False},
+        {"photo": "astronaut", "zoom": 1.5, "dx": -0.6, "dy": -0.6})
+
+# %% [markdown]
+# ## What to remember
+# - ResMem = an AlexNet-like branch **beside** a frozen ImageNet ResNet-152, a deep MLP head on both; its weights
+#   ship in the `resmem` wheel, loadable with `weights_only=True` once the key names are mapped.
+# - Scores on photos nobody rated are **pseudo-labels**: useful to test code and train heads offline, never
+#   evidence about human memory.
+# - Ablate a branch by replacing its input with its mean: in the published weights the ResNet logits carry the
+#   signal and the AlexNet branch alone collapses (notebook 01's check, reused).
+# - Cache frozen features and train heads on them; batch inference under `torch.inference_mode()`; bfloat16 buys
+#   about 2× for a score change of a few 1e-3.
+#
 # ## Exercises
 #
-# The two exercises above are checked in place (§3, §4). More to try: occlusion maps vs Grad-CAM; fine-tune with SGD at the package's
+# The three exercises above are checked in place (§2, §3, §4). More to try: occlusion maps vs Grad-CAM; fine-tune with SGD at the package's
 # learning rate (1e-5); train a head on the ResNet branch only and compare its spread with the full head's;
 # run `layer1` in bfloat16 too (`fast = for_inference(model, "fp32")`, then
 # `to_bfloat16(fast.backbone, ("layer1", "layer2", "layer3", "layer4"))`, both in `labkit.models.inference`) and

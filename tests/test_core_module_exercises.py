@@ -5,8 +5,8 @@ named. And each notebook's explorer callback, driven directly."""
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
-import torch
 
 from labkit.course.student import strip_solutions
 
@@ -88,3 +88,39 @@ def test_ram_explorer_draws_a_trained_path_step_by_step():
     plt.close(fig)
     with pytest.raises(ValueError, match="step in 1..6"):
         glimpse_step_figure(net, x[:10], y[:10], index=3, step=7)
+
+
+def _resmem_exercise(student: bool = False, replace: tuple[str, str] | None = None) -> str:
+    s = (ROOT / "notebooks" / "02_resmem.py").read_text()
+    code = s[s.index("class MemHead(torch.nn.Module)"):s.index("# %% [markdown]\n# ## 3 ·")]
+    if replace:
+        assert replace[0] in code
+        code = code.replace(*replace)
+    prelude = ("import numpy as np\nimport torch\nfrom labkit.models import resmem as R\nmodel = R.load_pretrained()\n"
+               "cache = np.load(__import__('labkit').asset_path('resmem/features.npz'))\n"
+               "alex, res = cache['alex'].astype(np.float32), cache['resnet'].astype(np.float32)\n")
+    return prelude + (strip_solutions(code) if student else code).replace("# NBVAL_CHECK_OUTPUT", "")
+
+
+@pytest.mark.parametrize(("student", "mistake", "says"), [
+    (False, None, "passed (2 cases"),
+    (True, None, "not solved yet"),
+    (False, ("h = torch.cat([alex, res], dim=1)", "h = torch.cat([res, alex], dim=1)"), "output of `fc6`"),
+])
+def test_resmem_head_exercise_against_the_published_weights(capsys, student, mistake, says):
+    out = _statuses(_resmem_exercise(student, mistake), capsys)
+    assert says in out, out
+
+
+def test_edit_image_crops_where_asked_and_refuses_bad_edits():
+    from PIL import Image
+
+    from labkit.data.images import edit_image
+
+    img = Image.fromarray(np.arange(100 * 200 * 3, dtype=np.uint8).reshape(100, 200, 3) % 255)
+    assert edit_image(img, zoom=2.0).size == (100, 50)
+    left = np.asarray(edit_image(img, zoom=2.0, dx=-1.0, dy=-1.0))
+    assert np.array_equal(left, np.asarray(img)[:50, :100])
+    assert np.array_equal(np.asarray(edit_image(img)), np.asarray(img))
+    with pytest.raises(ValueError, match="zoom >= 1"):
+        edit_image(img, zoom=0.5)

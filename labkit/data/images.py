@@ -236,3 +236,29 @@ def bundled_images(sources: Sequence[str] | None = None, crops: bool = True) -> 
         for tag, box in _crop_boxes(w, h) if crops else [("full", (0, 0, w, h))]:
             out.append(BundledImage(name=src if tag == "full" else f"{src}_{tag}", source=src, box=box))
     return out
+
+
+def edit_image(img: Image.Image, zoom: float = 1.0, dx: float = 0.0, dy: float = 0.0, brightness: float = 1.0,
+               blur: float = 0.0, grayscale: bool = False) -> Image.Image:
+    """An edited copy for "what moves memorability?" experiments (notebook 02's explorer).
+
+    ``zoom`` ≥ 1 crops a 1/zoom window whose centre moves by ``dx``, ``dy`` ∈ [−1, 1] (fractions of the free
+    margin); ``brightness`` scales the pixels (1 = unchanged); ``blur`` is a Gaussian radius in pixels of the
+    original image; ``grayscale`` drops colour. The output keeps the crop's own size (ResMem resizes it anyway).
+    """
+    from PIL import ImageEnhance, ImageFilter
+
+    if not zoom >= 1.0 or not -1.0 <= dx <= 1.0 or not -1.0 <= dy <= 1.0 or brightness < 0 or blur < 0:
+        raise ValueError(f"need zoom >= 1, dx and dy in [-1, 1], brightness >= 0, blur >= 0; got "
+                         f"zoom={zoom}, dx={dx}, dy={dy}, brightness={brightness}, blur={blur}")
+    out = img.convert("RGB")
+    if blur > 0:
+        out = out.filter(ImageFilter.GaussianBlur(blur))
+    w, h = out.size
+    cw, ch = max(1, round(w / zoom)), max(1, round(h / zoom))
+    left = round((w - cw) / 2 * (1 + dx))
+    top = round((h - ch) / 2 * (1 + dy))
+    out = out.crop((left, top, left + cw, top + ch))
+    if brightness != 1.0:
+        out = ImageEnhance.Brightness(out).enhance(brightness)
+    return ImageOps.grayscale(out).convert("RGB") if grayscale else out

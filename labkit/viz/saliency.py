@@ -91,3 +91,15 @@ def ranked_gallery(images: Sequence[Image.Image], scores: np.ndarray, label: str
     fig.suptitle(label, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def edit_figure(original: Image.Image, edited: Image.Image, scores: tuple[float, float], label: str) -> Figure:
+    """Notebook 02's explorer: the photo and its edit side by side, each with its predicted score."""
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6), layout="constrained")
+    for ax, im, title, s in zip(axes, (original, edited), ("original", "edited"), scores, strict=True):
+        ax.imshow(im)
+        ax.set_title(f"{title}: {label} {s:.3f}", fontsize=9)
+        ax.set_axis_off()
+    change = scores[1] - scores[0]
+    fig.suptitle(f"change {change:+.3f} ({label}, a model prediction, not a human score)", fontsize=9)
+    return fig

@@ -7,7 +7,8 @@
 # 1. see the course map and the order of the notebooks,
 # 2. learn the two ways to run a notebook (step through it, or headless with parameters),
 # 3. check that your environment is complete (the `labkit doctor` findings, rendered),
-# 4. see the reproducibility rule the whole course follows: seeds set, CPU runs repeat exactly.
+# 4. see the reproducibility rule the whole course follows: seeds set; the same machine and thread count repeat every
+#    checked number exactly, and what can differ on another CPU is said where it matters.
 
 # %% tags=["parameters"]
 from typing import Optional
@@ -90,7 +91,19 @@ assert not info["problems"], "fix these before going on:\n" + "\n".join(info["pr
 # %% [markdown]
 # ## 4 · Reproducibility: the same seed gives the same numbers
 #
-# `labkit.seed_everything(seed)` seeds Python, NumPy and torch and asks torch for deterministic kernels. On CPU a re-run then reproduces every number — which is what lets CI compare this cell's output with the committed notebook (it carries the `NBVAL_CHECK_OUTPUT` marker; see the README's testing section).
+# `labkit.seed_everything(seed)` seeds Python, NumPy and torch and asks torch for deterministic kernels. What that
+# buys, precisely:
+# - **The same machine, the same thread count:** a re-run reproduces every number bit for bit. A test runs a notebook
+#   twice and compares its `metrics.json` exactly, and CI compares the cells marked `NBVAL_CHECK_OUTPUT` with the
+#   committed notebook (see the README's testing section).
+# - **Another CPU** (a different vector unit, another BLAS build, another thread count) sums floating-point numbers in
+#   another order. Exact checks still agree (a converter equal to Caffe to 1e-5, a metric on a hand-computed case),
+#   and so do the shipped checkpoints' figures (their tests allow a digit or two to flip). Numbers *trained* in a
+#   notebook can drift apart from the first epoch, and some, like RAM's border share in notebook 04, are chaotic.
+#   So the course never writes such a number into prose: it is printed by the cell that computes it, or the text
+#   is worded without it.
+# - **Threads:** each notebook sets its own (`labkit.set_threads`), so a run does not depend on how many cores your
+#   machine has unless you ask it to.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -104,7 +117,10 @@ print("identical draws:", [round(x, 4) for x in first.tolist()])
 # %% [markdown]
 # ## Where next
 #
-# Open `01_memnet_caffe_port.ipynb`. Each notebook starts with its learning objectives, keeps heavy code in `labkit` (read it: `labkit/models/`, one model per file), and ends with references.
+# Open `01_memnet_caffe_port.ipynb`. Each notebook starts with its learning objectives, what it assumes you know and
+# how long it takes to study; you write the model the chapter is about as an `nn.Module` (checked against trained
+# weights), play with an explorer (static when run headless), and end with what to remember, open-ended exercises
+# and references. Heavy code lives in `labkit` (read it: `labkit/models/`, one model per file).
 #
 # ### References
 # - papermill: parameterizing and executing Jupyter notebooks, <https://papermill.readthedocs.io>

@@ -448,8 +448,8 @@ plt.show()
 #
 # The share swings from 1 % to 94 % while accuracy hardly moves, and not monotonically in lr or σ. It even hangs on
 # things that should not matter: this notebook's own run below uses the settings of the fourth row (lr 0.001,
-# σ 0.1; it used 0.002 and 0.05 before) and printed 49 % when this was written, against the table's 36 % — the
-# cells run before it in the same process change the order of floating-point work. That is the mechanism made
+# σ 0.1; it used 0.002 and 0.05 before), yet its share, printed below, is not the table's 36 %: the cells run
+# before it in the same process change the order of floating-point work, and on another CPU it moves again. That is the mechanism made
 # visible: a policy gradient that carries almost no signal, in a setting where looking barely matters, turns any
 # perturbation into drift. The goal for this run (≤ 20 %) is therefore **not** reliably met, and the number below
 # says so; §8 shows a setting where looking does matter.

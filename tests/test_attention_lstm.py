@@ -1,4 +1,5 @@
-"""Attention-LSTM: shapes, masking (padding gets zero weight and cannot change the output), both modalities."""
+"""Attention-LSTM: shapes, masking (padding gets zero weight and cannot change the output), both modalities, and the
+last-state ablation (each video's own final LSTM states, whatever the padding)."""
 
 from __future__ import annotations
 
@@ -103,3 +104,27 @@ def test_untrained_scores_start_at_the_class_prior(prior_init, expected):
     with torch.no_grad():
         p = torch.sigmoid(model(_batch([5, 3], feats={"rgb": 1024, "audio": 128})))
     assert expected / 1.5 < p.mean().item() < expected * 1.5
+
+
+def test_last_state_pooling_reads_each_videos_own_final_states():
+    """z = [forward state at the video's own last frame ; backward state at its first], from the packed LSTM's h_n:
+    the same as running the LSTM on the video alone, and what padding holds or how much of it there is never counts."""
+    model = _model("last", feats={"rgb": 16})
+    b = _batch([5, 2, 1], {"rgb": 16})
+    logits, alpha = model(b, return_attention=True)
+    enc, h = model.encoders["rgb"], model.config.hidden
+    for i, n in enumerate([5, 2, 1]):
+        out, _ = enc.lstm(torch.tanh(enc.proj(b["rgb"][i:i + 1, :n])))  # (1, n, 2H), unpadded
+        z = torch.cat([out[0, n - 1, :h], out[0, 0, h:]])
+        torch.testing.assert_close(model.head(z[None]), logits[i:i + 1], rtol=1e-5, atol=1e-6)
+        alone = model({"rgb": b["rgb"][i:i + 1, :n], "mask": b["mask"][i:i + 1, :n]})
+        torch.testing.assert_close(alone, logits[i:i + 1], rtol=1e-5, atol=1e-6)
+    junk = b | {"rgb": b["rgb"].masked_fill(~b["mask"][..., None], 1e3)}
+    torch.testing.assert_close(model(junk), logits)
+    torch.testing.assert_close(alpha["rgb"], torch.tensor([[0.5, 0, 0, 0, 0.5], [0.5, 0.5, 0, 0, 0], [1.0, 0, 0, 0, 0]]))
+
+
+def test_last_state_pooling_differs_from_mean_and_attention():
+    b = _batch([6, 4], {"rgb": 16})
+    outs = {p: _model(p, feats={"rgb": 16})(b) for p in ("attention", "mean", "last")}
+    assert not torch.allclose(outs["last"], outs["mean"]) and not torch.allclose(outs["last"], outs["attention"])

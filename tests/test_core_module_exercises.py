@@ -124,3 +124,27 @@ def test_edit_image_crops_where_asked_and_refuses_bad_edits():
     assert np.array_equal(np.asarray(edit_image(img)), np.asarray(img))
     with pytest.raises(ValueError, match="zoom >= 1"):
         edit_image(img, zoom=0.5)
+
+
+def _video_exercise(student: bool = False, replace: tuple[str, str] | None = None) -> str:
+    s = (ROOT / "notebooks" / "05_attention_lstm_video.py").read_text()
+    code = s[s.index("from torch.nn.utils.rnn import pack_padded_sequence"):s.index("def with_your_encoder")]
+    if replace:
+        assert replace[0] in code
+        code = code.replace(*replace)
+    prelude = ("import torch\nfrom labkit.data import yt8m\nfrom labkit.models import attention_lstm_pretrained as zoo\n"
+               "from labkit.models.attention_ops import masked_softmax\nbundled = True\n"
+               "batch = yt8m.collate_frames(zoo.preload(zoo.event_dataset('test'), 6))\n")
+    return prelude + (strip_solutions(code) if student else code).replace("# NBVAL_CHECK_OUTPUT", "")
+
+
+@pytest.mark.parametrize(("student", "mistake", "says"), [
+    (False, None, "passed (2 cases"),
+    (True, None, "not solved yet"),
+    # no packing: the backward LSTM starts on the padding of the shorter videos
+    (False, ("h, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=x.shape[1])",
+             "h = self.lstm(e)[0]"), "output of `lstm`"),
+])
+def test_attention_pooling_exercise_against_the_shipped_checkpoint(capsys, student, mistake, says):
+    out = _statuses(_video_exercise(student, mistake), capsys)
+    assert says in out, out

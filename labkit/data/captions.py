@@ -1,11 +1,14 @@
-"""Captions: vocabulary, tokenisation and padding; captioned Moving MNIST; the MSVD corpus and its features.
+"""Captions: vocabulary, tokenisation and padding; captions of the constructed digit-event videos; the MSVD
+corpus and its features.
 
-Why a toy set: MSVD's videos are YouTube downloads (many gone) and its features are gigabytes, so the
-quick profile captions Moving MNIST videos instead — the captions are *generated* from each video's
-:class:`~labkit.data.moving_mnist.DigitTrack` metadata (digit, heading, whether it bounced), in several
-phrasings per video, so a model must see *which* digits move *where* and references disagree on wording
-the way human ones do. The MSVD loader reads the real formats (the corpus CSV and HDF5 features keyed by
-video id) for ``data_root`` runs.
+Why a constructed set: MSVD's videos are YouTube downloads (many gone) and its features are gigabytes, so the
+quick profile captions **constructed digit-event videos** (:mod:`labkit.data.digit_events`, ``task="sequence"``):
+two real MNIST digits of different classes, shown one after the other for 3–5 frames each among clutter frames.
+Their captions say which digit came first, "a 3 appears then a 7 appears", in :data:`PHRASINGS` (one names the
+digits in reverse order, "before a 7 comes a 3"), so the two digit words of a caption must look at different frames
+and references disagree on wording the way human ones do. :func:`parse_caption` reads back which digits a caption
+asserts in which order (the digit-accuracy metric). The MSVD loader reads the real formats (the corpus CSV and
+HDF5 features keyed by video id) for ``data_root`` runs.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import numpy as np
 import torch
 
 from labkit.core.errors import DataError
-from labkit.data.moving_mnist import MovingMNISTVideo
 from labkit.data.paths import read_utf8
 from labkit.data.sequences import pad_or_trim
 
@@ -118,52 +120,83 @@ def pad_captions(seqs: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[torch.
     return out, lengths
 
 
-# --------------------------------------------------------------------------- captioned Moving MNIST
+# --------------------------------------------------------------------------- captions of digit-event videos
 
-DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-JOINERS = (" while ", " and ", " as ", " and ")  # phrasing k joins two clauses with JOINERS[k]
-
-
-def _heading(direction: str) -> str:
-    return direction.replace("-", " ") or "nowhere"
-
-
-def _clause(digit: int, direction: str, bounced: bool, style: int) -> str:
-    """One digit's clause in phrasing ``style``; the verb says whether it bounced off a wall."""
-    where = _heading(direction)
-    if style == 0:
-        return f"the digit {digit} {'bounces' if bounced else 'moves'} {where}"
-    if style == 1:
-        return f"a {digit} is {'bouncing' if bounced else 'moving'} {where}"
-    if style == 2:
-        return f"digit {digit} goes {where}" + (" and bounces" if bounced else "")
-    return f"{DIGIT_WORDS[digit]} {'bounces' if bounced else 'moves'} {where}"
+# Reference phrasings of a video whose digit ``{a}`` is shown before digit ``{b}``; the last names them in reverse
+# order. Digits are written as numerals, so a caption's digit words are exactly its one-character numbers. Each
+# phrasing's first word fixes which digit it names first ("a", "first": the earlier; "before": the later), so a
+# decoder that has chosen its first word knows which frames its first digit word must look at.
+PHRASINGS: tuple[str, ...] = (
+    "a {a} appears then a {b} appears",
+    "first a {a} then a {b}",
+    "a {a} is followed by a {b}",
+    "before a {b} comes a {a}",
+)
+_PATTERNS = tuple(re.compile("^" + p.replace("{a}", "(?P<a>[0-9])").replace("{b}", "(?P<b>[0-9])") + "$")
+                  for p in PHRASINGS)
 
 
-def caption_video(video: MovingMNISTVideo, n_phrasings: int = 4) -> list[str]:
-    """``n_phrasings`` (1–4) reference captions of one video, e.g. "the digit 3 moves down while the digit 7
-    bounces left"; phrasing 3 names the digits in reverse order, so references also disagree on order."""
-    if not 1 <= n_phrasings <= len(JOINERS):
-        raise CaptionFormatError(f"n_phrasings must be in 1..{len(JOINERS)}, got {n_phrasings}")
-    if not video.tracks:
-        raise CaptionFormatError(f"video {video.id} has no digit tracks to describe")
-    caps = []
-    for k in range(n_phrasings):
-        tracks = video.tracks[::-1] if k == 3 else video.tracks
-        clauses = [_clause(t.digit, t.direction, t.bounces > 0, k) for t in tracks]
-        caps.append(JOINERS[k].join(clauses))
-    return caps
+def caption_events(first: int, second: int, n_phrasings: int = len(PHRASINGS)) -> list[str]:
+    """``n_phrasings`` (1–4) reference captions of a video that shows digit ``first`` and then digit ``second``."""
+    if not 1 <= n_phrasings <= len(PHRASINGS):
+        raise CaptionFormatError(f"n_phrasings must be in 1..{len(PHRASINGS)}, got {n_phrasings}")
+    for d in (first, second):
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or not 0 <= d <= 9:
+            raise CaptionFormatError(f"digits must be ints 0..9, got {d!r}")
+    return [p.format(a=int(first), b=int(second)) for p in PHRASINGS[:n_phrasings]]
+
+
+def caption_event_video(events: Sequence, n_phrasings: int = len(PHRASINGS)) -> list[str]:
+    """Reference captions of a sequence video from its events (``EventVideo.events`` or ``(digit, start, stop)``
+    triples), in order of appearance: exactly two, of different digits, not overlapping in time."""
+    rows = [(int(e.digit), int(e.start), int(e.stop)) if hasattr(e, "digit") else tuple(int(x) for x in e)
+            for e in events]
+    if len(rows) != 2:
+        raise CaptionFormatError(f"a sequence video has exactly 2 digit events to describe, got {len(rows)}")
+    (d1, s1, e1), (d2, s2, _) = sorted(rows, key=lambda r: (r[1], r[2]))
+    if d1 == d2 or s2 < e1:
+        raise CaptionFormatError(f"the two events must show different digits in windows that do not overlap, got "
+                                 f"{rows}: 'first … then …' would be ambiguous")
+    return caption_events(d1, d2, n_phrasings)
+
+
+def parse_caption(text: str) -> tuple[int, int] | None:
+    """Which digits a caption asserts in which order: ``(earlier, later)``, or ``None`` if it is not one of the
+    :data:`PHRASINGS` (case and punctuation ignored). "before a 7 comes a 3" → ``(3, 7)``."""
+    words = " ".join(tokenize(text))
+    for pattern in _PATTERNS:
+        m = pattern.match(words)
+        if m:  # group a is the earlier digit wherever the phrasing puts it
+            return int(m["a"]), int(m["b"])
+    return None
+
+
+def time_channel(feats: np.ndarray) -> np.ndarray:
+    """Frame features (T, D) with one more column, each frame's position in the video, 2t/(T−1) − 1 ∈ [−1, 1]
+    (0 for a one-frame video).
+
+    Why: SA-LSTM's context Σ α_i v_i does not change when the frames are shuffled, and a per-frame CNN feature does
+    not know *when* its frame was shown, so without this column no decoder could tell "a 3 then a 7" from "a 7 then
+    a 3". (Yao et al. get local temporal structure from a 3-D CNN; a column of positions is the smallest stand-in.)"""
+    feats = np.asarray(feats)
+    if feats.ndim != 2 or len(feats) == 0:
+        raise CaptionFormatError(f"features must be (frames, dim) with at least one frame, got shape {feats.shape}")
+    t = len(feats)
+    pos = np.linspace(-1.0, 1.0, t) if t > 1 else np.zeros(1)
+    return np.concatenate([feats, pos[:, None].astype(feats.dtype)], axis=1)
 
 
 @dataclass
 class CaptionSet:
     """Videos' frame features and their reference captions (the unit the notebook trains and scores on).
 
-    ``features[i]`` (T_i, D) belongs to ``ids[i]``; ``captions[id]`` lists that video's references."""
+    ``features[i]`` (T_i, D) belongs to ``ids[i]``; ``captions[id]`` lists that video's references;
+    ``events[id]`` (digit-event videos only) its ``(digit, start, stop)`` windows in order of appearance."""
 
     ids: list[str]
     features: list[np.ndarray]
     captions: dict[str, list[str]]
+    events: dict[str, list[tuple[int, int, int]]] | None = None
 
     def __post_init__(self) -> None:
         if len(self.ids) != len(self.features):
@@ -181,6 +214,18 @@ class CaptionSet:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def take(self, n: int) -> CaptionSet:
+        """The first ``n`` videos (a smaller training set for a quick run)."""
+        ids = self.ids[:n]
+        return CaptionSet(ids, self.features[:n], {i: self.captions[i] for i in ids},
+                          None if self.events is None else {i: self.events[i] for i in ids})
+
+    def truth(self) -> dict[str, tuple[int, int]]:
+        """``{id: (earlier digit, later digit)}`` of digit-event videos (what :func:`parse_caption` should read)."""
+        if self.events is None:
+            raise CaptionFormatError("these videos have no digit events (only the digit-event caption set has)")
+        return {i: (ev[0][0], ev[1][0]) for i, ev in self.events.items()}
 
 
 class CaptionDataset(torch.utils.data.Dataset):
@@ -360,37 +405,56 @@ def load_msvd(root: str | Path, csv_name: str = "MSR Video Description Corpus.cs
     return {s: CaptionSet(v, [feats[i] for i in v], {i: corpus.captions[i] for i in v}) for s, v in splits.items()}
 
 
-# --------------------------------------------------------------------------- the bundled captioned Moving MNIST
+# --------------------------------------------------------------------------- the bundled digit-event captions
 
-MMNIST_ASSET = "captions/mmnist_captions.npz"
+EVENTS_ASSET = "captions/digit_event_captions.npz"
+EVENTS_PCA = "captions/events_pca.npz"
 
 
-def load_mmnist_captions(n_phrasings: int = 4, path: str | Path | None = None) -> dict[str, CaptionSet]:
-    """The bundled captioned Moving MNIST (``tools/make_caption_assets.py``): ``{"train", "val", "test"}`` →
-    :class:`CaptionSet` with ResNet-152 frame features and captions re-made from each video's tracks."""
+def _events_npz(path: str | Path | None):
     from labkit.core.assets import asset_path
-    from labkit.data.moving_mnist import MovingMNISTConfig, video_from_id
 
-    z = np.load(path or asset_path(MMNIST_ASSET))
+    return np.load(path or asset_path(EVENTS_ASSET))
+
+
+def event_caption_meta(path: str | Path | None = None) -> dict:
+    """How the bundled set was made (``tools/make_caption_assets.py``): generator settings, encoder, sizes, and the
+    ``encoder_ceiling`` per split (videos whose two digits the frame encoder's own classifier reads right)."""
     import json
 
-    cfg = MovingMNISTConfig.from_dict(json.loads(str(z["meta"]))["generator"])
+    with _events_npz(path) as z:
+        return json.loads(str(z["meta"]))
+
+
+def event_caption_config(path: str | Path | None = None):
+    """The :class:`~labkit.data.digit_events.EventConfig` the bundled videos were drawn with (to re-make their
+    frames with :func:`~labkit.data.digit_events.event_video_from_id`)."""
+    from labkit.data.digit_events import EventConfig
+
+    return EventConfig.from_dict(event_caption_meta(path)["generator"])
+
+
+def load_event_captions(n_phrasings: int = len(PHRASINGS), path: str | Path | None = None,
+                        with_time: bool = True) -> dict[str, CaptionSet]:
+    """The bundled captions of constructed digit-event videos (``tools/make_caption_assets.py``):
+    ``{"train", "val", "test"}`` → :class:`CaptionSet` with each frame's 32 whitened frame-encoder features
+    (plus, with ``with_time``, the :func:`time_channel`), its digit events and captions re-made from them."""
+    with _events_npz(path) as z:
+        lengths, split, ids_all = z["lengths"], z["split"], z["ids"]
+        events_all, flat = z["events"], z["feats"]
+    bounds = np.concatenate([[0], np.cumsum(lengths)])
+    if bounds[-1] != len(flat) or len(events_all) != len(ids_all):
+        raise CaptionFormatError(f"{EVENTS_ASSET}: {len(flat)} feature rows for lengths summing to {bounds[-1]}, "
+                                 f"{len(events_all)} event rows for {len(ids_all)} videos",
+                                 fix="rebuild it: python tools/make_caption_assets.py")
     out = {}
-    for split in ("train", "val", "test"):
-        rows = np.flatnonzero(z["split"] == split)
-        ids = [str(i) for i in z["ids"][rows]]
-        feats = [z["feats"][r, : z["lengths"][r]].astype(np.float32) for r in rows]
-        caps = {i: caption_video(video_from_id(i, cfg), n_phrasings) for i in ids}
-        out[split] = CaptionSet(ids, feats, caps)
+    for name in ("train", "val", "test"):
+        rows = np.flatnonzero(split == name)
+        ids = [str(ids_all[r]) for r in rows]
+        feats = [flat[bounds[r]:bounds[r + 1]].astype(np.float32) for r in rows]
+        if with_time:
+            feats = [time_channel(f) for f in feats]
+        events = {i: [tuple(int(x) for x in e) for e in events_all[r]] for i, r in zip(ids, rows, strict=True)}
+        caps = {i: caption_event_video(events[i], n_phrasings) for i in ids}
+        out[name] = CaptionSet(ids, feats, caps, events)
     return out
-
-
-def mmnist_config(path: str | Path | None = None):
-    """The :class:`MovingMNISTConfig` the bundled videos were drawn with (to re-make their frames)."""
-    import json
-
-    from labkit.core.assets import asset_path
-    from labkit.data.moving_mnist import MovingMNISTConfig
-
-    z = np.load(path or asset_path(MMNIST_ASSET))
-    return MovingMNISTConfig.from_dict(json.loads(str(z["meta"]))["generator"])

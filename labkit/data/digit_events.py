@@ -114,6 +114,8 @@ def _pool(split: str) -> np.ndarray:
 
 
 def _windows(rng: np.random.Generator, cfg: EventConfig, length: int, n: int) -> list[tuple[int, int]]:
+    if n == 0:  # no faint distractors (a sequence video never has them): draw nothing
+        return []
     widths = rng.integers(cfg.window[0], cfg.window[1] + 1, size=n)
     if cfg.task == "classify":
         starts = [int(rng.integers(0, length - w + 1)) for w in widths]

@@ -24,8 +24,13 @@ class JavaMissingError(RuntimeError):
     """``java`` is not on PATH, but a requested step needs it."""
 
 
+def java_available() -> bool:
+    """Whether METEOR and the PTB tokenizer can run (``java`` on PATH)."""
+    return shutil.which("java") is not None
+
+
 def _need_java(what: str) -> None:
-    if shutil.which("java") is None:
+    if not java_available():
         raise JavaMissingError(
             f"{what} needs Java (`java` on PATH): METEOR and the PTB tokenizer are Java programs. Install a JRE "
             "(e.g. `apt-get install default-jre-headless`), or score without them: "

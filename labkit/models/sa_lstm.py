@@ -10,7 +10,11 @@ At every word step t, with frame features v_1..v_T (B, T, D) and the previous LS
     p(y_t) = softmax(V h_t)
 
 Training uses teacher forcing (the true previous word); decoding is greedy or a beam search over
-(batch × beam) rows at once, with length normalisation score / length^λ.
+(batch × beam) rows at once, ranked by log p / length^λ (``length_penalty`` λ; λ = 0 is hobincar's plain sum of
+log-probabilities).
+
+``SALSTMConfig(context="mean")`` is the ablation without attention: its context is the mean of the real frames'
+features at every step (α uniform over the real frames, 0 on padding), with everything else unchanged.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from labkit.models.attention_ops import masked_softmax
+
+CONTEXTS: tuple[str, ...] = ("attention", "mean")
+LENGTH_PENALTY = 1.0  # default beam ranking: log p / length (hobincar/SA-LSTM: 0, the plain sum of log p)
 
 
 @dataclass
@@ -38,8 +45,11 @@ class SALSTMConfig:
     pad_id: int = 0
     bos_id: int = 1
     eos_id: int = 2
+    context: str = "attention"  # attention | mean: the ablation whose context is the mean real-frame feature
 
     def __post_init__(self) -> None:
+        if self.context not in CONTEXTS:
+            raise ValueError(f"SALSTMConfig.context must be one of {CONTEXTS}, got {self.context!r}")
         for name in ("vocab_size", "feature_dim", "embed", "hidden", "attention_dim"):
             if getattr(self, name) < 1:
                 raise ValueError(f"SALSTMConfig.{name} must be >= 1, got {getattr(self, name)}")
@@ -79,8 +89,15 @@ def select_beams(total: Tensor, length: Tensor, width: int, length_penalty: floa
     return (total / length.clamp(min=1.0) ** length_penalty).topk(width, dim=1).indices  # (B, width)
 
 
+def mean_context(feats: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+    """The no-attention context: the mean of the real frames' features (B, D) and its uniform weights (B, T),
+    exactly 0 on padded frames."""
+    alpha = mask.to(feats.dtype) / mask.sum(1, keepdim=True).to(feats.dtype)  # (B, T)
+    return torch.bmm(alpha.unsqueeze(1), feats).squeeze(1), alpha
+
+
 class SALSTM(nn.Module):
-    """The SA-LSTM decoder over precomputed frame features."""
+    """The SA-LSTM decoder over precomputed frame features (``cfg.context="mean"``: the ablation without attention)."""
 
     def __init__(self, cfg: SALSTMConfig) -> None:
         super().__init__()
@@ -88,7 +105,8 @@ class SALSTM(nn.Module):
         self.init_h = nn.Linear(cfg.feature_dim, cfg.hidden)  # h_0, c_0 from the mean of the real frames
         self.init_c = nn.Linear(cfg.feature_dim, cfg.hidden)
         self.embed = nn.Embedding(cfg.vocab_size, cfg.embed, padding_idx=cfg.pad_id)  # E
-        self.attention = TemporalAttention(cfg.hidden, cfg.feature_dim, cfg.attention_dim)
+        self.attention = (TemporalAttention(cfg.hidden, cfg.feature_dim, cfg.attention_dim)
+                          if cfg.context == "attention" else None)
         self.lstm = nn.LSTMCell(cfg.embed + cfg.feature_dim, cfg.hidden)
         self.drop = nn.Dropout(cfg.dropout)
         self.out = nn.Linear(cfg.hidden, cfg.vocab_size)  # V
@@ -105,10 +123,17 @@ class SALSTM(nn.Module):
         mean = (feats * m).sum(1) / m.sum(1)  # (B, D)
         return torch.tanh(self.init_h(mean)), torch.tanh(self.init_c(mean))
 
-    def step(self, word: Tensor, state: tuple[Tensor, Tensor], feats: Tensor, uv: Tensor,
+    def project(self, feats: Tensor) -> Tensor | None:
+        """U v + b once per video (attention); ``None`` for the mean-context ablation, which has no U."""
+        return self.attention.project(feats) if self.attention is not None else None
+
+    def step(self, word: Tensor, state: tuple[Tensor, Tensor], feats: Tensor, uv: Tensor | None,
              mask: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor], Tensor]:
         """One word: previous word ids (B,) → logits (B, V), new state, α (B, T)."""
-        context, alpha = self.attention(state[0], feats, uv, mask)  # (B, D), (B, T)
+        if self.attention is not None:
+            context, alpha = self.attention(state[0], feats, uv, mask)  # (B, D), (B, T)
+        else:
+            context, alpha = mean_context(feats, mask)
         h, c = self.lstm(torch.cat([self.embed(word), context], dim=1), state)  # (B, H)
         return self.out(self.drop(h)), (h, c), alpha
 
@@ -116,7 +141,7 @@ class SALSTM(nn.Module):
         """Teacher forcing: captions (B, L) ``<bos> … <eos> <pad>…`` → logits (B, L-1, V) predicting
         captions[:, 1:], and α (B, L-1, T)."""
         self._check(feats, mask)
-        uv = self.attention.project(feats)  # (B, T, A)
+        uv = self.project(feats)  # (B, T, A)
         state = self.init_state(feats, mask)
         logits, alphas = [], []
         for t in range(captions.shape[1] - 1):
@@ -136,7 +161,7 @@ class SALSTM(nn.Module):
         α (B, L, T) (zeros after ``<eos>``)."""
         self._check(feats, mask)
         b = feats.shape[0]
-        uv = self.attention.project(feats)
+        uv = self.project(feats)
         state = self.init_state(feats, mask)
         word = torch.full((b,), self.cfg.bos_id, dtype=torch.long, device=feats.device)
         done = torch.zeros(b, dtype=torch.bool, device=feats.device)
@@ -153,7 +178,7 @@ class SALSTM(nn.Module):
 
     @torch.inference_mode()
     def beam_search(self, feats: Tensor, mask: Tensor, width: int = 5, max_len: int = 30,
-                    length_penalty: float = 1.0, select: Callable = select_beams) -> tuple[Tensor, Tensor, Tensor]:
+                    length_penalty: float = LENGTH_PENALTY, select: Callable = select_beams) -> tuple[Tensor, Tensor, Tensor]:
         """Beam search of ``width`` over all (B × width) hypotheses at once.
 
         Finished hypotheses stay in the beam and extend only with ``<pad>`` at no cost; hypotheses are ranked
@@ -167,7 +192,7 @@ class SALSTM(nn.Module):
         k, v, dev = width, self.cfg.vocab_size, feats.device
         rep = lambda x: x.repeat_interleave(k, dim=0)  # noqa: E731  (B, …) → (B·K, …)
         feats_k, mask_k = rep(feats), rep(mask)
-        uv = self.attention.project(feats_k)  # (B·K, T, A)
+        uv = self.project(feats_k)  # (B·K, T, A)
         state = tuple(rep(s) for s in self.init_state(feats, mask))
         word = torch.full((b * k,), self.cfg.bos_id, dtype=torch.long, device=dev)
         score = torch.full((b, k), float("-inf"), device=dev)
@@ -206,8 +231,10 @@ class SALSTM(nn.Module):
 
 @torch.inference_mode()
 def generate(model: SALSTM, feats: Tensor, mask: Tensor, beam_width: int = 1, max_len: int = 20,
-             batch_size: int = 128, select: Callable | None = None) -> tuple[Tensor, Tensor]:
-    """Captions for many videos in batches: greedy when ``beam_width == 1``, else beam search.
+             batch_size: int = 128, select: Callable | None = None,
+             length_penalty: float = LENGTH_PENALTY) -> tuple[Tensor, Tensor]:
+    """Captions for many videos in batches: greedy when ``beam_width == 1``, else beam search ranked by
+    log p / length^``length_penalty`` (0: hobincar's plain sum of log-probabilities).
     ``select``: the beam step's choice (default :func:`select_beams`). Returns tokens (N, L) and α (N, L, T),
     padded to the longest caption. Runs in eval mode (no dropout) and gives the model back in the mode it came
     in, so a call between training epochs does not silently switch dropout off for the rest of training."""
@@ -220,7 +247,7 @@ def generate(model: SALSTM, feats: Tensor, mask: Tensor, beam_width: int = 1, ma
             if beam_width == 1:
                 t, a = model.greedy(f, m, max_len)
             else:
-                t, a = model.beam_search(f, m, beam_width, max_len, select=select or select_beams)[:2]
+                t, a = model.beam_search(f, m, beam_width, max_len, length_penalty, select=select or select_beams)[:2]
             toks.append(t)
             alphas.append(a)
     finally:

@@ -42,42 +42,115 @@ def attention_diagram(n_frames: int = 5, alpha: Sequence[float] | None = None):
     return fig
 
 
-def captions_beside_frames(frames: np.ndarray, lines: Mapping[str, str], ax=None, every: int = 1):
-    """Frames (T, H, W) as a strip with labelled caption lines under it (e.g. greedy / beam / reference)."""
+DIGIT_COLOURS = ("tab:orange", "tab:cyan")  # the earlier and the later digit of a video
+WIDTH = 9.5  # inches: a notebook column at 100 dpi, so the fonts below print at their size (≥ 8 pt)
+
+
+def _mark_events(ax, events: Sequence[tuple[int, int, int]], y: float, height: float, fontsize: float = 9) -> None:
+    """Coloured bars over the frames where each digit is visible, labelled with the digit."""
+    import matplotlib.patches as mpatches
+
+    for k, (digit, start, stop) in enumerate(sorted(events, key=lambda e: e[1])):
+        colour = DIGIT_COLOURS[k % len(DIGIT_COLOURS)]
+        ax.add_patch(mpatches.Rectangle((start - 0.5, y), stop - start, height, color=colour, alpha=0.9,
+                                        clip_on=False, lw=0))
+        ax.text((start + stop - 1) / 2, y + height / 2, f"{digit} visible", ha="center", va="center",
+                fontsize=fontsize, color="black")
+
+
+def captions_beside_frames(frames: np.ndarray, lines: Mapping[str, str], ax=None, every: int = 1,
+                           events: Sequence[tuple[int, int, int]] | None = None):
+    """Frames (T, H, W) as a strip, each frame one unit wide, with labelled caption lines under it (e.g. greedy /
+    beam / reference); ``events`` ``(digit, start, stop)`` mark the frames where each digit is visible."""
     import matplotlib.pyplot as plt
 
+    frames = np.asarray(frames)[::every]
+    t = len(frames)
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 1.0 + 0.28 * len(lines)))
-    ax.imshow(np.concatenate(list(frames[::every]), axis=1), cmap="gray")
+        _, ax = plt.subplots(figsize=(WIDTH, WIDTH / t * 1.5 + 0.3 * len(lines) + 0.3))
+    for i, f in enumerate(frames):
+        ax.imshow(f, cmap="gray", extent=(i - 0.5, i + 0.5, 1, 0), vmin=0, vmax=255)
+    band = 0.28 if events else 0.0
+    if events:
+        _mark_events(ax, [(d, s // every, -(-e // every)) for d, s, e in events], 1.02, band)
+    ax.set_xlim(-0.5, t - 0.5)
+    ax.set_ylim(1.04 + band, 0)
+    ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
+    for side in ax.spines.values():
+        side.set_visible(False)
     text = "\n".join(f"{k}: {v}" for k, v in lines.items())
-    ax.set_xlabel(text, fontsize=8, loc="left", family="monospace")
+    ax.set_xlabel(text, fontsize=9, loc="left", family="monospace")
     return ax.figure
 
 
-def attention_heatmap(alpha: np.ndarray, words: Sequence[str], frames: np.ndarray | None = None):
-    """α (words, T) as an image: one row per generated word, one column per frame, with the frames drawn in the
-    same columns above it (padded columns, beyond the video's frames, stay empty)."""
+def attention_heatmap(alpha: np.ndarray, words: Sequence[str], frames: np.ndarray | None = None,
+                      events: Sequence[tuple[int, int, int]] | None = None, title: str | None = None,
+                      correct: bool | None = None, note: str | None = None):
+    """α (words, T) as an image: one row per generated word, one column per real frame, with each frame's thumbnail
+    exactly over its column (one shared x axis, a unit per frame).
+
+    ``events`` ``(digit, start, stop)`` mark the frames where each digit is visible: a coloured bar under the
+    thumbnails and, on the row of each word naming that digit, a box of the same colour around those frames; a
+    white dot marks every row's peak, so "did this digit word look at its digit?" is read off as dot-in-box.
+    ``correct`` colours the title (the caption) green ✓ or red ✗; ``note`` goes under it."""
+    import matplotlib.patches as mpatches
     import matplotlib.pyplot as plt
 
+    alpha = np.asarray(alpha, dtype=float)
     n, t = alpha.shape
-    col = 0.55  # inches per frame column
-    heights = ([col] if frames is not None else []) + [0.28 * n + 0.2]
-    fig, axes = plt.subplots(len(heights), 1, figsize=(col * t + 1.8, sum(heights) + 0.8), sharex=True,
-                             gridspec_kw={"height_ratios": heights}, squeeze=False)
-    ax = axes[-1, 0]
-    im = ax.imshow(alpha, cmap="viridis", vmin=0, aspect="auto", extent=(-0.5, t - 0.5, n - 0.5, -0.5))
-    ax.set_yticks(range(n), words, fontsize=8)
-    ax.set_xticks(range(t), [str(i) for i in range(t)], fontsize=7)
-    ax.set_xlabel("frame (columns past the video's end are padding: α = 0)")
-    fig.colorbar(im, ax=axes[:, 0].tolist(), label="α", fraction=0.03, pad=0.02)
-    if frames is not None:
-        top = axes[0, 0]
-        nf = min(len(frames), t)
-        for i in range(nf):
-            top.imshow(frames[i], cmap="gray", extent=(i - 0.48, i + 0.48, 1, 0), aspect="auto")
+    if len(words) != n:
+        raise ValueError(f"{len(words)} words for {n} rows of alpha")
+    if frames is not None and len(frames) != t:
+        raise ValueError(f"{len(frames)} frames for {t} columns of alpha: pass the real frames and their columns")
+    left, right = 1.1, 0.9  # inches: word labels, colour bar
+    col = (WIDTH - left - right) / t  # inches per frame column
+    band = 0.22 if events else 0.0
+    top_h = (col if frames is not None else 0.0) + band
+    heat_h = 0.3 * n + 0.15
+    head = 0.45 + (0.2 if note else 0.0)
+    fig = plt.figure(figsize=(WIDTH, head + top_h + heat_h + 0.55))
+    h_in = fig.get_figheight()
+    x0, x1 = left / WIDTH, (WIDTH - right) / WIDTH
+    ax = fig.add_axes((x0, 0.55 / h_in, x1 - x0, heat_h / h_in))
+    im = ax.imshow(alpha, cmap="viridis", vmin=0, vmax=max(alpha.max(), 1e-9), aspect="auto",
+                   extent=(-0.5, t - 0.5, n - 0.5, -0.5))
+    colour_of = {d: DIGIT_COLOURS[k % 2] for k, (d, _, _) in enumerate(sorted(events or [], key=lambda e: e[1]))}
+    ax.set_yticks(range(n), list(words), fontsize=10)
+    for lab, w in zip(ax.get_yticklabels(), words, strict=True):
+        if w.isdigit() and int(w) in colour_of:
+            lab.set_color(colour_of[int(w)])
+            lab.set_fontweight("bold")
+    ax.set_xticks(range(t), [str(i) for i in range(t)], fontsize=8.5)
+    ax.set_xlabel("frame", fontsize=9)
+    for r, w in enumerate(words):
+        ax.plot(int(np.argmax(alpha[r])), r, "o", ms=4, mfc="white", mec="black", mew=0.5)
+        if w.isdigit():
+            for d, start, stop in events or []:
+                if d == int(w):
+                    ax.add_patch(mpatches.Rectangle((start - 0.5, r - 0.5), stop - start, 1, fill=False,
+                                                    ec=colour_of[d], lw=2.2))
+    cax = fig.add_axes((x1 + 0.15 / WIDTH, 0.55 / h_in, 0.12 / WIDTH, heat_h / h_in))
+    cb = fig.colorbar(im, cax=cax)
+    cb.set_label("α", fontsize=9)
+    cb.ax.tick_params(labelsize=8)
+    if frames is not None or events:
+        top = fig.add_axes((x0, (0.55 + heat_h) / h_in, x1 - x0, top_h / h_in), sharex=ax)
+        if frames is not None:
+            for i in range(t):
+                top.imshow(frames[i], cmap="gray", extent=(i - 0.5, i + 0.5, 1 + band / col, band / col),
+                           aspect="auto", vmin=0, vmax=255)
+        if events:
+            _mark_events(top, events, 0.0, band / col * 0.9, fontsize=8.5)
+        top.set_ylim(1 + band / col if frames is not None else band / col, 0)
         top.set_xlim(-0.5, t - 0.5)
-        top.set_ylim(1, 0)
         top.set_axis_off()
+    if title is not None:
+        mark = {True: "✓ ", False: "✗ ", None: ""}[correct]
+        colour = {True: "darkgreen", False: "firebrick", None: "black"}[correct]
+        fig.text(x0, 1 - 0.12 / h_in, mark + title, fontsize=10.5, color=colour, va="top", ha="left",
+                 fontweight="bold")
+        if note:
+            fig.text(x0, 1 - 0.38 / h_in, note, fontsize=9, va="top", ha="left")
     return fig

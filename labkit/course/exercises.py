@@ -115,8 +115,8 @@ def _traced(module: Any, args: tuple, seed: int) -> tuple[Any, list[tuple[str, A
     calls: list[tuple[str, Any]] = []
     hooks = [m.register_forward_hook(lambda _m, _i, o, n=n: calls.append((n, o)))
              for n, m in module.named_modules() if n]
-    try:
-        with torch.random.fork_rng():
+    try:  # no autograd: a check only compares values, and inputs made under inference_mode stay usable
+        with torch.random.fork_rng(), torch.no_grad():
             torch.manual_seed(seed)
             out = module(*args)
     finally:

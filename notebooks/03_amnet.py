@@ -14,8 +14,16 @@
 # 4. measure whether attention finds what matters, on a constructed task where only one framed patch decides the
 #    score: the attention mass on that patch, and the uniform-attention ablation, from shipped checkpoints;
 #    then score a folder of images with a saved model (`labkit predict`);
-# 5. run the seed's downstream binary study (threshold 0.5 → accuracy, AUC, classification report);
-# 6. turn a hand-kept experiment log into one command: `labkit sweep` over `lstm_steps` and `att_off`.
+# 5. run the seed's downstream binary study (threshold 0.5 → accuracy, AUC, classification report, histograms) on
+#    the constructed task, whose 0/1 target (is the framed patch a face?) sits in one region;
+# 6. turn a hand-kept experiment log into one command: `labkit sweep` over `lstm_steps` and `att_off`, and see
+#    uniform attention fall behind on that task.
+#
+# **Before you start.** Prerequisites: notebook 02 (ResMem and its ResNet-152, whose layer3 map AMNet reads), an
+# LSTM cell in PyTorch, softmax; Spearman's ρ from notebook 01. **Study time:** about 2½ hours for a learner — 1 h
+# reading and running, 1 h for the four exercises (the last one is AMNet's whole attention loop), ½ h with the
+# attention explorer, the sweep and the open questions. The quick profile runs in about a minute and a half on 2 CPU
+# cores.
 #
 # Three **exercises** (§3, §4, §6) ask you to write a piece yourself — AMNet's attention step, its attention
 # regulariser, and ROC AUC. Each is checked in place; until you solve it, later cells use `labkit`'s version.
@@ -26,7 +34,8 @@ from typing import Optional
 
 profile: str = "quick"  # quick|full: quick trains on the bundled cached 7×7 maps in about a minute on 2 CPU cores
 data_root: Optional[str] = None  # None: bundled photos; a folder in LaMem layout (images/, splits/train_1.txt, test_1.txt)
-task: str = "both"  # both|regression|binary: pseudo-memorability scores, the 0/1 task, or both
+task: str = "both"  # both|regression|binary: §4–5 (pseudo-memorability, maps, shipped checkpoints), §6 (the 0/1 study), or both
+dataset: str = "pasted"  # pasted|photos: the 0/1 study and its sweep on the constructed pasted-object task (face is 1) or on the photos' stand-in labels; data_root replaces both
 lstm_steps: int = 3  # 1..: T, LSTM steps, each with its own attention map (original default 3)
 att_off: bool = False  # True gives uniform attention (the paper's ablation)
 attention: str = "original"  # original|bahdanau: AMNet's hidden-to-L attention or the common additive form
@@ -37,9 +46,9 @@ epochs: int = 8  # 1..: training epochs (the original trained 55 on LaMem)
 batch_size: int = 32  # 1..: training batch size (original 222)
 lr: float = 1e-3  # >0: Adam learning rate (original 1e-4 on LaMem's 45k images; small data needs larger steps)
 seed: int = 0  # 0..: seed for Python, NumPy and torch
-threads: int = 0  # 0..: torch threads; 0 uses every core (sweep runs use 1 each)
+threads: int = 0  # 0..: torch threads; 0 uses every core (in a run of a sweep: its share of the cores)
 run_sweep: bool = True  # run the lstm_steps × att_off sweep here (its child runs set this False)
-sweep_epochs: int = 3  # 1..: epochs of each sweep run
+sweep_epochs: int = 4  # 1..: epochs of each sweep run
 output_dir: Optional[str] = None  # folder for predictions CSV, attention-map PNGs and the sweep; None uses a temp folder
 
 # %%
@@ -52,21 +61,22 @@ import torch
 
 import labkit
 from labkit.course.exercises import check_function
-from labkit.data.amnet_features import TEST_SOURCES, load_bundled_features
+from labkit.course.sweep import sweep_threads
+from labkit.data.amnet_features import TEST_SOURCES, BinaryStudy, binary_study, load_bundled_features
 from labkit.data.images import bundled_images
-from labkit.data.lamem import median_split, write_predictions
+from labkit.data.lamem import write_predictions
 from labkit.metrics.binary import binary_metrics
 from labkit.metrics.memorability import spearman
 from labkit.models.amnet import AMNet, AMNetConfig, amnet_loss, attention_regulariser, original_attention_step
 from labkit.train import TrainConfig, fit
-from labkit.viz.curves import plot_history
+from labkit.viz.curves import draw_histograms, plot_history
 from labkit.viz.attention import attention_steps, save_attention_maps
 
 labkit.seed_everything(seed)
-threads = labkit.set_threads(threads or None)
+threads = labkit.set_threads(threads or sweep_threads())
 out_dir = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="amnet_"))
 D, H = d or (128 if profile == "quick" else 512), hidden or (256 if profile == "quick" else 1024)
-print(f"profile={profile!r}, data_root={data_root!r}, task={task!r}, D={D}, H={H}, threads={threads}")
+print(f"profile={profile!r}, data_root={data_root!r}, task={task!r}, dataset={dataset!r}, D={D}, H={H}, threads={threads}")
 
 # %% [markdown]
 # ## 1 · Why attention for memorability
@@ -245,20 +255,24 @@ attention_penalty = check_function(
 
 
 # %%
-def train_amnet(y: np.ndarray, label: str, n_epochs: int) -> tuple:
-    """Train a fresh AMNet on targets y (all images; uses train_idx), return (model, test preds, test alphas)."""
+def train_amnet(y: np.ndarray, label: str, n_epochs: int, x=feats, tr=train_idx, te=test_idx, val=None) -> tuple:
+    """A fresh AMNet trained on x[tr] → y[tr]: (model, test preds, test alphas, history). Each epoch it reports
+    test ρ, or, given val (0/1 targets), validation AUC — and keeps the epoch where that was best."""
     yt = torch.as_tensor(y, dtype=torch.float32)
-    cfg_t = AMNetConfig(**{**cfg.__dict__, "target_mean": float(yt[train_idx].mean())})
     torch.manual_seed(seed)
-    net = AMNet(cfg_t)
-    data = torch.utils.data.TensorDataset(feats[train_idx], yt[train_idx])
+    net = AMNet(AMNetConfig(**{**cfg.__dict__, "in_channels": x.shape[1], "locations": x.shape[2] * x.shape[3],
+                               "target_mean": float(yt[tr].mean())}))
     step = lambda m, b: amnet_loss(m, m(b[0]), b[1])  # noqa: E731
-    evaluate = lambda m: {"test_rho": spearman(m.predict(feats[test_idx])[0].numpy(), y[test_idx])}  # noqa: E731
-    hist = fit(net, data, step, TrainConfig(epochs=n_epochs, batch_size=batch_size, lr=lr, weight_decay=1e-6,
-                                            seed=seed, progress=False), eval_fn=evaluate)
-    preds, alphas = net.predict(feats[test_idx])
-    print(f"{label}: " + ", ".join(f"epoch {e['epoch']} loss {e['loss']:.3f} ρ {e['test_rho']:.2f}"
+    score = lambda m, idx: m.predict(x[idx])[0].numpy()  # noqa: E731
+    evaluate = ((lambda m: {"val_auc": binary_metrics(y[val], score(m, val))["auc"]}) if val is not None  # noqa: E731
+                else (lambda m: {"test_rho": spearman(score(m, te), y[te])}))
+    hist = fit(net, torch.utils.data.TensorDataset(x[tr], yt[tr]), step, TrainConfig(
+        epochs=n_epochs, batch_size=batch_size, lr=lr, weight_decay=1e-6, seed=seed, progress=False,
+        monitor="val_auc" if val is not None else None), eval_fn=evaluate)
+    key = "val_auc" if val is not None else "test_rho"
+    print(f"{label}: " + ", ".join(f"epoch {e['epoch']} loss {e['loss']:.3f} {key} {e[key]:.2f}"
                                    for e in hist.epochs[:: max(1, n_epochs // 4)]))
+    preds, alphas = net.predict(x[te])
     return net, preds.numpy(), alphas.numpy(), hist
 
 
@@ -348,26 +362,86 @@ from labkit.data import pasted_objects as po
 from labkit.metrics.attention_mass import heldout_figures
 from labkit.models import amnet_pretrained
 
-shown = po.make_split("test", limit=30)  # the first 30 of the 180 held-out images (all 180: the checkpoint tests)
-shown_maps = amnet_pretrained.features(shown.images)  # (30, 1024, 14, 14) through the frozen ResNet-152
-nets = {kind: amnet_pretrained.load_pretrained(kind) for kind in ("attention", "attoff")}
-here = {kind: heldout_figures(net, shown_maps, shown) for kind, net in nets.items()}
-print("on these 30 constructed images:")
-for kind, h in here.items():
-    print(f"  {kind:9s} ρ {h['rho']:.3f}  AUC {h['auc']:.3f}  accuracy {h['accuracy']:.3f}  "
-          f"attention mass on the target {h['median_mass']:.3f} = {h['median_mass_ratio']:.1f}× its area share")
+if task in ("both", "regression"):  # §4–5 only: a sweep's task=binary runs skip the ResNet pass
+    shown = po.make_split("test", limit=30)  # the first 30 of the 180 held-out images (all 180: the checkpoint tests)
+    shown_maps = amnet_pretrained.features(shown.images)  # (30, 1024, 14, 14) through the frozen ResNet-152
+    nets = {kind: amnet_pretrained.load_pretrained(kind) for kind in ("attention", "attoff")}
+    here = {kind: heldout_figures(net, shown_maps, shown) for kind, net in nets.items()}
+    print("on these 30 constructed images:")
+    for kind, h in here.items():
+        print(f"  {kind:9s} ρ {h['rho']:.3f}  AUC {h['auc']:.3f}  accuracy {h['accuracy']:.3f}  "
+              f"attention mass on the target {h['median_mass']:.3f} = {h['median_mass_ratio']:.1f}× its area share")
 
 # %%
 # NBVAL_CHECK_OUTPUT
 summary = load_manifest()["amnet/amnet_pasted_attention_s0.pt"].training["summary"]
-print("all 180 held-out images, mean of 3 seeds (recorded by tools/train_amnet_pasted.py):")
-for k, v in summary.items():
-    print(f"  {k:28s} {v:.3f}")
-for key, text, value, ok in [
-        ("mass_ratio", "attention mass ratio (goal ≥ 3)", summary["mass_ratio_attention_mean"], summary["mass_ratio_attention_mean"] >= 3),
-        ("ablation_gap_rho", "ablation gap in ρ (goal ≥ 0.05)", summary["ablation_gap_rho"], summary["ablation_gap_rho"] >= 0.05)]:
-    print(f"{'reached' if ok else 'MISSED '}  {text}: {value:.3f}")
-    labkit.record(f"pasted/{key}", value, quiet=True)
+if task in ("both", "regression"):
+    print("all 180 held-out images, mean of 3 seeds (recorded by tools/train_amnet_pasted.py):")
+    for k, v in summary.items():
+        print(f"  {k:28s} {v:.3f}")
+    for key, text, value, ok in [
+            ("mass_ratio", "attention mass ratio (goal ≥ 3)", summary["mass_ratio_attention_mean"], summary["mass_ratio_attention_mean"] >= 3),
+            ("ablation_gap_rho", "ablation gap in ρ (goal ≥ 0.05)", summary["ablation_gap_rho"], summary["ablation_gap_rho"] >= 0.05)]:
+        print(f"{'reached' if ok else 'MISSED '}  {text}: {value:.3f}")
+        labkit.record(f"pasted/{key}", value, quiet=True)
+
+# %% [markdown]
+# **Exercise 4 · AMNet's attention loop, as a module.** Write `AttentionLoop`, AMNet itself: the sub-networks are
+# given (labkit's `FeatureProjection`, `InitState`, `OriginalAttention`, `Regressor`, built from the config); the
+# loop is yours. Names, so the check can load the shipped checkpoint's trained weights into yours: `project`,
+# `init_state`, `attend`, `lstm` (an `nn.LSTMCell`, D → H), `drop` (dropout `cfg.dropout`), `regress`.
+# `forward(x)`: a = project(x) (B, L, D); (h, c) = init_state(a); e = attend.embed(a) once; then for each of the T =
+# `cfg.lstm_steps` steps: α = attend(e, h_att) with h_att = h_0 at the first step and the *dropped-out* h_t after,
+# z = Σ_i α_i a_i, (h, c) = lstm(z, (h, c)), h_att = drop(h), a prediction regress(h_att) per step. Return
+# `AMNetOutput(y=mean over steps, y_steps (B, T), alpha (B, T, L))`. The check compares all three with the shipped
+# attention checkpoint on held-out constructed images; the figure below and the explorer then run your loop.
+
+# %%
+from labkit.models.amnet import AMNetOutput, FeatureProjection, InitState, OriginalAttention, Regressor
+
+
+class AttentionLoop(torch.nn.Module):
+    """AMNet: T steps of soft attention over the annotation vectors, an LSTM reading what each step attended to."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        self.project, self.init_state = FeatureProjection(cfg), InitState(cfg)
+        self.attend, self.regress = OriginalAttention(cfg), Regressor(cfg)
+        ### BEGIN SOLUTION
+        self.lstm = torch.nn.LSTMCell(cfg.d, cfg.hidden)
+        self.drop = torch.nn.Dropout(cfg.dropout)
+        ### END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> AMNetOutput:
+        ### BEGIN SOLUTION
+        a = self.project(x)  # (B, L, D)
+        h, c = self.init_state(a)  # (B, H) each
+        e = self.attend.embed(a)  # (B, L, D), once per image
+        h_att, ys, alphas = h, [], []
+        for _ in range(self.cfg.lstm_steps):
+            alpha = self.attend(e, h_att)  # (B, L)
+            z = torch.bmm(alpha.unsqueeze(1), a).squeeze(1)  # (B, D)
+            h, c = self.lstm(z, (h, c))
+            h_att = self.drop(h)
+            ys.append(self.regress(h_att))
+            alphas.append(alpha)
+        y_steps = torch.stack(ys, 1)  # (B, T)
+        return AMNetOutput(y_steps.mean(1), y_steps, torch.stack(alphas, 1))
+        ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from labkit.course.exercises import check_module
+
+trained_amnet = amnet_pretrained.load_pretrained("attention")
+if task in ("both", "regression"):
+    my_amnet = check_module(
+        "attention_loop", lambda: AttentionLoop(trained_amnet.cfg), trained_amnet,
+        [(shown_maps[:6],), (shown_maps[6:8],)],
+        hint="attend with h_0 at step 1 and with drop(h_t) after; z = Σ α_i a_i via bmm; the prediction is the mean "
+             "of the per-step regressions")
 
 # %% [markdown]
 # **Reading it.** Attention does find what matters: the median attention mass on the target's 16 cells is several
@@ -380,16 +454,43 @@ for key, text, value, ok in [
 # an exercise at the end of this notebook.
 
 # %%
-pick = [0, 3, 12, 15]  # two faces, two non-faces: four different target objects
-_, alpha_pick = nets["attention"].predict(shown_maps[pick])
-fig = attention_steps([shown.images[i] for i in pick], alpha_pick.numpy(), (14, 14),
-                      titles=[f"{'face' if shown.targets[i] else 'not a face'} (constructed)" for i in pick])
-t_steps = alpha_pick.shape[1]
-for r, i in enumerate(pick):
-    top, left, bottom, right = shown.boxes[i]
-    for c in range(1, t_steps + 1):
-        fig.axes[r * (t_steps + 1) + c].add_patch(Rectangle((left, top), right - left, bottom - top, fill=False, ec="white", lw=1.2, ls="--"))
-plt.show()
+if task in ("both", "regression"):
+    pick = [0, 3, 12, 15]  # two faces, two non-faces: four different target objects
+    with torch.inference_mode():
+        alpha_pick = my_amnet.eval()(shown_maps[pick]).alpha  # exercise 4's loop (labkit's AMNet until it passes)
+    fig = attention_steps([shown.images[i] for i in pick], alpha_pick.numpy(), (14, 14),
+                          titles=[f"{'face' if shown.targets[i] else 'not a face'} (constructed)" for i in pick])
+    t_steps = alpha_pick.shape[1]
+    for r, i in enumerate(pick):
+        top, left, bottom, right = shown.boxes[i]
+        for c in range(1, t_steps + 1):
+            fig.axes[r * (t_steps + 1) + c].add_patch(Rectangle((left, top), right - left, bottom - top, fill=False, ec="white", lw=1.2, ls="--"))
+    plt.show()
+
+# %% [markdown]
+# **Explore the steps yourself.** Pick one of the 30 held-out constructed images and a step: the map of that step,
+# on the colour scale of all its steps (the white line on the colourbar is uniform attention), with the target's box
+# dashed. Look for images where the steps disagree, and for the non-faces the model still scores high. Headless,
+# one static view: image 3, step 1.
+
+# %%
+from labkit.course.explorer import explore
+from labkit.viz.attention import attention_step_figure
+
+
+def amnet_view(index: int = 3, step: int = 1):
+    with torch.inference_mode():
+        out = my_amnet.eval()(shown_maps[index:index + 1])
+    score = float(trained_amnet.denormalise(out.y)[0])
+    truth = "face" if shown.targets[index] else "not a face"
+    attention_step_figure(shown.images[index], out.alpha[0].numpy(), (14, 14), step, shown.boxes[index],
+                          title=f"held-out image {index}: target is {truth} (constructed); AMNet says {score:.2f}")
+    plt.show()
+
+
+if task in ("both", "regression"):
+    explore(amnet_view, {"index": (0, len(shown.images) - 1), "step": (1, trained_amnet.cfg.lstm_steps)},
+            {"index": 3, "step": 1})
 
 # %% [markdown]
 # ### Scoring a folder: the seed's *predict* step, one command
@@ -427,10 +528,15 @@ if task in ("both", "regression") and data_root is None:
 # The seed workflow applied AMNet to rumor vs. non-rumor images: LaMem-format split files with 0/1 labels
 # (`relative/path.jpg 0|1`), AMNet trained as a **regression** on them, outputs thresholded at 0.5 → accuracy,
 # ROC AUC and sklearn's classification report, plus prediction histograms per class (best reported there:
-# 6 steps, accuracy 0.764, AUC 0.845 on 5,400 test images). We have no rumor data offline, so the bundled
-# **stand-in task** is *high vs. low ResMem pseudo-memorability*: label 1 above the median pseudo-label of the
-# bundled set, 0 at or below. It exercises the same pipeline; it is not a rumor detector and its numbers are
-# not comparable with the seed's. Point `data_root` at your own 0/1 split files to run the real study.
+# 6 steps, accuracy 0.764, AUC 0.845 on 5,400 test images). We have no rumor data offline. The bundled study runs
+# on the **constructed pasted-object task** of §5, whose 0/1 target is real by construction — 1 when the framed
+# patch is a face — and sits in one region of the image, so attention has something to find. The maps are the
+# same ResNet-152 layer3 14×14 maps as the checkpoints', but to ship 680 images in 4 MB
+# (`data/amnet/pasted_layer3_pca32.npz`) each cell's 1024 channels are projected on the 32 principal components of
+# the training cells (30 % of their variance): 400 training, 100 validation (which picks the epoch) and the 180
+# held-out images of §5. It is neither a rumor detector nor memorability; its numbers are not comparable with the
+# seed's. `dataset="photos"` runs the older stand-in instead (high vs. low ResMem pseudo-label, where nothing needs
+# attention); point `data_root` at your own 0/1 split files to run the real study.
 
 # %% [markdown]
 # **Exercise 3 · ROC AUC.** Accuracy needs a threshold; AUC does not. Write `roc_auc(labels, scores)` for 0/1
@@ -461,40 +567,47 @@ roc_auc = check_function(
          "divide by n_pos · n_neg")
 
 # %% [markdown]
-# The study: stand-in labels, AMNet trained on them as a regression, the metrics at threshold 0.5.
+# The study: 0/1 targets, AMNet trained on them as a regression (the epoch picked on validation AUC where there is
+# a validation split), the metrics at threshold 0.5 on the held-out images, once.
 
 # %%
-if data_root is None:
-    y_bin, med = median_split(data.pseudo_labels)
-    print(f"stand-in labels: pseudo-label > median {med:.4f} → 1 ({y_bin.sum()} of {len(y_bin)})")
-else:
-    y_bin = np.concatenate([y_tr, y_te]).astype(np.int64)
 if task in ("both", "binary"):
-    _, scores, _, _ = train_amnet(y_bin.astype(np.float32), "binary", epochs)
-    m = binary_metrics(y_bin[test_idx], scores, threshold=0.5)
-    print(f"AUC: yours {roc_auc(y_bin[test_idx], scores):.4f}, labkit's {m['auc']:.4f}")
+    if data_root is None:
+        study = binary_study(dataset)  # "pasted": constructed; "photos": the median-split stand-in
+    else:
+        study = BinaryStudy("your 0/1 labels (data_root)", feats, np.concatenate([y_tr, y_te]).astype(np.int64), train_idx, test_idx)
+    print(study.describe())
+    labkit.record("data", study.name, quiet=True)  # every table of these numbers says what they are
+    y_test = study.labels[study.test]
+    net_bin, scores, _, _ = train_amnet(study.labels.astype(np.float32), "binary", epochs, study.features,
+                                        study.train, study.test, study.val)
+    m = binary_metrics(y_test, scores, threshold=0.5)
+    print(f"AUC: yours {roc_auc(y_test, scores):.4f}, labkit's {m['auc']:.4f}")
     for k in ("accuracy", "auc", "report"):
         labkit.record(k, m[k], quiet=k == "report")
     labkit.record("predictions", scores.round(5).tolist(), quiet=True)
-    for c in (0, 1):
-        labkit.record(f"predictions_class{c}", scores[y_bin[test_idx] == c].round(5).tolist(), quiet=True)
-    if data_root is None:
-        labkit.record("rho_binary", spearman(scores, data.pseudo_labels[test_idx]))
+    labkit.record("predictions_by_class", {f"class {c}": scores[y_test == c].round(5).tolist() for c in (0, 1)}, quiet=True)
+
+# %%
+if task in ("both", "binary") and study.boxes is not None:  # constructed: where it looked is checkable
+    target = po.PastedSet([], study.labels[study.test].astype(np.float32), study.boxes[study.test])
+    ratio = labkit.record("mass_ratio", heldout_figures(net_bin, study.features[study.test], target)["median_mass_ratio"], quiet=True)
+    print(f"{study.name}: median attention mass on the target's cells {ratio:.1f}× their area share (uniform: 1×)")
+if task in ("both", "binary") and data_root is None and dataset == "photos":
+    labkit.record("rho_binary", spearman(scores, data.pseudo_labels[study.test]))
 
 # %%
 if task in ("both", "binary"):
     import pandas as pd
 
-    print(f"accuracy {m['accuracy']:.3f}  AUC {m['auc']:.3f}  confusion {m['confusion']}")
+    print(f"{study.name}, {len(y_test)} held-out images: accuracy {m['accuracy']:.3f}  AUC {m['auc']:.3f}  "
+          f"confusion {m['confusion']}")
     print(pd.DataFrame(m["report"]).T.round(3).to_string())
     fig, ax = plt.subplots(figsize=(6, 3))
-    for c, colour in ((0, "tab:blue"), (1, "tab:red")):
-        ax.hist(scores[y_bin[test_idx] == c], bins=20, alpha=0.5, density=True, color=colour, label=f"class {c}")
-    ax.axvline(0.5, color="k", ls="--", label="threshold 0.5")
-    ax.set(xlabel="AMNet output", ylabel="density", title="test predictions per class")
-    ax.legend()
+    draw_histograms(ax, {f"class {c}": scores[y_test == c] for c in (0, 1)}, threshold=0.5)
+    ax.set(xlabel="AMNet output", title=f"held-out predictions per class: {study.name}")
     plt.show()
-    assert 0.0 <= m["accuracy"] <= 1.0 and m["report"]["0"]["support"] + m["report"]["1"]["support"] == len(test_idx)
+    assert 0.0 <= m["accuracy"] <= 1.0 and m["report"]["0"]["support"] + m["report"]["1"]["support"] == len(y_test)
 
 # %% [markdown]
 # ## 7 · The experiment log, by machine: `labkit sweep`
@@ -505,17 +618,25 @@ if task in ("both", "binary"):
 # stays a row with its error, and re-running skips finished runs:
 #
 # ```
-# labkit sweep 03 -p lstm_steps 1 2 3 4 5 6 -p att_off False True -p task binary --workers 2 --out runs/amnet_sweep
+# labkit sweep 03 -p dataset pasted -p lstm_steps 1 2 3 -p att_off False True -p task binary --workers 2 --out runs/amnet_sweep
 # ```
 #
-# In the quick profile we run a small grid (T ∈ {1, 3} × attention on/off, a few epochs each) from Python.
+# Each run trains on the constructed task of §6 (`dataset`; `photos` for the stand-in) and records accuracy, AUC,
+# the classification report, the attention mass on the target's box and its held-out scores per class; the sweep
+# writes `sweep.md` / `sweep.csv` and one histogram panel per run (`sweep_predictions_by_class.png`). In the quick
+# profile we run a small grid (T ∈ {1, 3} × attention on/off, `sweep_epochs` each) from Python.
 
 # %%
-from labkit.course.sweep import sweep
-
 if run_sweep and data_root is None:
-    nb = Path(labkit.__file__).resolve().parents[1] / "notebooks" / "03_amnet.ipynb"
-    axes_ = [["lstm_steps", "1", "3"], ["att_off", "False", "True"], ["task", "binary"],
+    from labkit.course.sweep import inside_sweep, standalone_copy, sweep
+
+    if inside_sweep():  # this notebook is itself one run of a `labkit sweep 03 ...`: no sweep inside every run
+        print("this run is one point of a sweep: its own sweep is skipped")
+        run_sweep = False
+if run_sweep and data_root is None:
+    # the runs execute a copy of this notebook's code (its .ipynb may be being written while they run)
+    nb = standalone_copy(Path(labkit.__file__).resolve().parents[1] / "notebooks" / "03_amnet.ipynb", out_dir / "sweep")
+    axes_ = [["lstm_steps", "1", "3"], ["att_off", "False", "True"], ["task", "binary"], ["dataset", dataset],
              ["run_sweep", "False"], ["epochs", str(sweep_epochs)], ["seed", str(seed)], ["threads", "1"]]
     t0 = time.perf_counter()
     rows = sweep(nb, axes_, out_dir / "sweep", workers=2, progress=False)
@@ -528,18 +649,40 @@ if run_sweep and data_root is None:
     import pandas as pd
 
     cols = ["lstm_steps", "att_off", "accuracy", "auc", "report.0.f1-score", "report.1.f1-score",
-            "report.1.precision", "report.1.recall", "rho_binary", "seconds"]
-    table = pd.DataFrame(rows)[cols]
-    print(table.round(3).to_string(index=False))
+            "report.1.precision", "report.1.recall", "mass_ratio", "rho_binary", "seconds"]
+    table = pd.DataFrame(rows)
+    n_test = int(table["report.0.support"][0] + table["report.1.support"][0])
+    print(f"{table['data'][0]}, {n_test} held-out images, {sweep_epochs} epochs a run:")
+    print(table[[c for c in cols if c in table]].round(3).to_string(index=False))
     labkit.record("sweep_runs", len(rows))
-    fig = plt.figure(figsize=(7, 4))
-    plt.imshow(plt.imread(out_dir / "sweep" / "sweep_predictions.png"))
+    for _, r in table.iterrows():
+        labkit.record(f"sweep/T{r['lstm_steps']}_{'att_off' if r['att_off'] else 'attention'}/auc", r["auc"], quiet=True)
+    fig = plt.figure(figsize=(9, 6))
+    plt.imshow(plt.imread(out_dir / "sweep" / "sweep_predictions_by_class.png"))
     plt.axis("off")
     plt.show()
 
 # %% [markdown]
-# With so few test images (90 crops of 5 photos) differences between rows are mostly noise; the point is the
-# machinery. On real data, run the full grid with more epochs and read the table the same way.
+# **Reading the table** (constructed task, 180 held-out images, one seed). At the same 4 epochs every run *with*
+# attention ranks the held-out images almost perfectly (AUC 0.98–1.00) and puts 4–5× its area share of attention on
+# the framed target, while uniform attention (`att_off`) trails by about 0.1 AUC (0.87–0.89). On 32 principal
+# components the average of the map has lost most of what says "face"; the framed cells still carry it. Contrast
+# §5, where on all 1024 channels the ablation did not lose. It is a gap in *speed*, though: trained for 20 epochs
+# (`labkit run 03 -p task binary -p att_off True -p epochs 20`, measured once), uniform attention reaches AUC 0.985,
+# accuracy 0.933 — attention gets there first, averaging gets there too. Accuracy at the 0.5 threshold sits well
+# below AUC after 4 epochs: with attention many faces still score under 0.5 (recall of class 1 is 0.60–0.67, see
+# the panels) — the ranking is right before the scale is, which is why the seed reported both.
+#
+# ## What to remember
+# - AMNet reads a frozen CNN map as L annotation vectors; at each of T steps a softmax over the L locations picks
+#   what the LSTM reads, and the prediction is the mean of the steps' regressions.
+# - In AMNet's attention the hidden state gives *one scalar per location* (W_h: H → L), added to every feature of
+#   that location — not Bahdanau's feature-wise prior.
+# - Draw attention maps on one shared colour scale and say what uniform attention would be; measure the mass on the
+#   region that decides the answer rather than trusting the picture.
+# - An ablation (uniform attention) can tie when the features are local conjunctions: attention concentrating is
+#   not the same as attention being needed.
+# - A hand-kept experiment log becomes one command: `labkit sweep`, every run with its own folder and metrics.
 #
 # ## More to try
 #
@@ -552,8 +695,9 @@ if run_sweep and data_root is None:
 # 1. Train with `attention="bahdanau"` and compare the maps: does a feature-wise prior from h look different
 #    from AMNet's per-location prior?
 # 2. Set `gamma=0.01`: what does a strong regulariser do to the per-step maps and to ρ?
-# 3. Run the full seed grid (`lstm_steps` 1…6) with `labkit sweep`, then add `-p att_off True` — does
-#    attention earn its keep on the stand-in task?
+# 3. Run the full seed grid (`lstm_steps` 1…6 × `att_off`) with `labkit sweep` and `-p epochs 4 12 20`: at which
+#    budget does uniform attention catch up on the constructed task? Then add `-p dataset photos` — does attention
+#    earn its keep on the stand-in labels?
 #
 # ## References
 # - J. Fajtl, V. Argyriou, D. Monekosso, P. Remagnino, *AMNet: Memorability Estimation with Attention*, CVPR 2018

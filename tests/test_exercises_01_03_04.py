@@ -98,7 +98,9 @@ def test_solution_passes_and_student_stub_is_unsolved(name, capsys):
 @pytest.mark.parametrize("nb", sorted(SOURCES))
 def test_student_version_strips_every_solution(nb):
     notebook, regions = student_notebook(NB / f"{SOURCES[nb]}.ipynb")
-    assert regions == 3 and BEGIN not in json.dumps(notebook)
+    cells = json.loads((NB / f"{SOURCES[nb]}.ipynb").read_text())["cells"]
+    assert regions == sum("".join(c["source"]).count(BEGIN) for c in cells) >= 3  # every region counted, and stripped
+    assert BEGIN not in json.dumps(notebook)
 
 
 def _ordinal_ranks(p, t):  # ranks right, but tied values get different ranks (by position) instead of their average

@@ -78,3 +78,86 @@ def test_a_kernel_that_ran_a_sweep_still_shows_its_own_figures(tmp_path):
         NotebookClient(nb, kernel_name=kernel, timeout=300, resources={"metadata": {"path": str(ROOT)}}).execute()
     assert (tmp_path / "sw" / "sweep_predictions.png").stat().st_size > 1000
     assert any("image/png" in out.get("data", {}) for out in nb.cells[2].outputs), nb.cells[2].outputs
+
+
+def test_collect_draws_a_panel_per_run_for_a_recorded_dict_of_lists(tmp_path):
+    """A run that records ``{"class 0": [...], "class 1": [...]}`` gets its own histogram panel, titled by the
+    parameters that differ between runs; the dict stays out of the table, scalars and reports go in."""
+    from labkit.course.sweep import STATUS, RunSpec, collect
+
+    specs = []
+    for att_off in (False, True):
+        params = {"att_off": att_off, "task": "binary"}
+        folder = tmp_path / run_name(params)
+        folder.mkdir()
+        (folder / STATUS).write_text(json.dumps({"status": "ok", "params": params, "seconds": 1.0, "error": ""}))
+        scores = {"class 0": [0.1, 0.2, 0.3 + att_off * 0.3], "class 1": [0.7, 0.8, 0.9], "class 2": []}
+        (folder / "metrics.json").write_text(json.dumps({"auc": 0.9, "report": {"1": {"recall": 0.5}},
+                                                         "predictions_by_class": scores, "predictions": [0.1, 0.9]}))
+        specs.append(RunSpec("nb.ipynb", params, str(folder)))
+    rows = collect(tmp_path, specs)
+    assert rows[1]["auc"] == 0.9 and rows[1]["report.1.recall"] == 0.5
+    assert not any(k.startswith("predictions") for k in rows[0])
+    assert (tmp_path / "sweep_predictions_by_class.png").stat().st_size > 5000
+    assert (tmp_path / "sweep_predictions.png").stat().st_size > 1000
+
+
+def test_per_run_figure_titles_and_empty_panels():
+    from labkit.viz.curves import per_run_figure
+
+    runs = {f"lstm_steps={t}, att_off={a}": {"class 0": [0.1, 0.4], "class 1": [0.6, 0.9]}
+            for t in (1, 2, 3) for a in (False, True)}
+    fig = per_run_figure("predictions_by_class", runs)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.axison]
+    assert titles == list(runs) and len(fig.axes) == 6  # 6 runs: 3 wide, 2 high
+    fig = per_run_figure("p", dict(list(runs.items())[:3]))
+    assert len(fig.axes) == 4 and sum(ax.axison for ax in fig.axes) == 3  # 2×2, one panel left blank
+
+
+def test_standalone_copy_reads_the_text_source_and_drops_outputs(tmp_path):
+    """A notebook that sweeps itself runs a copy: taken from its .py (never written during a run), outputs dropped."""
+    import nbformat
+
+    from labkit.course.sweep import standalone_copy
+
+    pair = tmp_path / "pair"
+    pair.mkdir()
+    nb = nbformat.read(NB, as_version=4)
+    nb.cells[-1].outputs = [nbformat.v4.new_output("stream", text="old output")]
+    nbformat.write(nb, pair / "sweepable.ipynb")
+    (pair / "sweepable.py").write_text('# %% tags=["parameters"]\nx: int = 1  # 0..: a number\n\n# %%\nprint(x + 41)\n')
+    copy = standalone_copy(pair / "sweepable.ipynb", tmp_path / "runs")
+    assert copy == tmp_path / "runs" / "sweepable.ipynb" and not list((tmp_path / "runs").glob("*.tmp"))
+    got = nbformat.read(copy, as_version=4)
+    assert [c.source for c in got.cells] == ['x: int = 1  # 0..: a number', "print(x + 41)"]
+    assert got.cells[0].metadata.tags == ["parameters"] and all(not c.get("outputs") for c in got.cells)
+    assert list(grid(copy, [["x", "2", "3"]])) == [{"x": 2}, {"x": 3}]
+    alone = standalone_copy(NB, tmp_path / "alone")  # no text source: the notebook itself, outputs dropped
+    assert [c.source for c in nbformat.read(alone, as_version=4).cells] == [c.source for c in nbformat.read(NB, as_version=4).cells]
+
+
+def test_every_run_knows_it_is_part_of_a_sweep_and_its_share_of_the_cores(tmp_path, monkeypatch):
+    """Runs get LABKIT_SWEEP_RUN (so a notebook that sweeps itself does not nest a sweep) and, in a local pool,
+    LABKIT_SWEEP_THREADS = cores // workers (so two runs do not put four torch threads on two cores)."""
+    import os
+
+    import nbformat
+
+    from labkit.course.sweep import inside_sweep, sweep_threads
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x: int = 1  # 0..: a number", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import labkit\nfrom labkit.course.sweep import inside_sweep, sweep_threads\n"
+                                  "labkit.record('inside', inside_sweep())\nlabkit.record('threads', sweep_threads())"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, tmp_path / "probe.ipynb")
+    rows = sweep(tmp_path / "probe.ipynb", [["x", "1", "2"]], tmp_path / "out", workers=2, progress=False)
+    share = max(1, len(os.sched_getaffinity(0)) // 2)
+    assert [(r["status"], r["inside"], r["threads"]) for r in rows] == [("ok", True, share)] * 2, rows
+    monkeypatch.delenv("LABKIT_SWEEP_RUN", raising=False)
+    monkeypatch.delenv("LABKIT_SWEEP_THREADS", raising=False)
+    assert not inside_sweep() and sweep_threads() is None
+    monkeypatch.setenv("LABKIT_SWEEP_RUN", "x=1")
+    for raw, want in (("3", 3), ("0", None), ("two", None)):
+        monkeypatch.setenv("LABKIT_SWEEP_THREADS", raw)
+        assert inside_sweep() and sweep_threads() == want

@@ -24,11 +24,13 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from labkit.course.params import ParameterError, parse_cli_value, read_params, validate
+from labkit.core.errors import ParameterError
 from labkit.viz.curves import save_distributions
 
 STATUS = "status.json"
 SCHEDULER_TIMEOUT = 10  # seconds to wait for a Dask scheduler before saying it cannot be reached
+SWEEP_RUN_ENV = "LABKIT_SWEEP_RUN"  # set in every run a sweep starts (to the run's folder name)
+SWEEP_THREADS_ENV = "LABKIT_SWEEP_THREADS"  # the cores each run of a local sweep may use: the machine's / workers
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,14 @@ class RunSpec:
     params: dict[str, Any]
     folder: str
     profile: str | None = None
+    threads: int | None = None  # cores this run may use (local pools); None: the worker's own
 
 
 def grid(notebook: Path, axes: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
     """Cartesian product of ``-p NAME V1 V2 ...`` axes, every value parsed and type-checked now."""
+    # imported here, so that `sweep_threads` and `inside_sweep` stay light to import in every notebook
+    from labkit.course.params import parse_cli_value, read_params, validate
+
     declared = read_params(notebook)
     parsed: list[list[tuple[str, Any]]] = []
     for name, *raws in axes:
@@ -65,6 +71,48 @@ def run_name(params: dict[str, Any]) -> str:
     return "__".join(f"{k}={safe(v)}" for k, v in params.items())
 
 
+def inside_sweep() -> bool:
+    """Whether this process runs as one point of a sweep. A notebook that can sweep itself (03) then skips its own
+    sweep, so ``labkit sweep 03 -p lstm_steps 1 2 3`` runs three notebooks, not three that each start four more."""
+    return bool(os.environ.get(SWEEP_RUN_ENV))
+
+
+def sweep_threads() -> int | None:
+    """The cores a run of a local sweep may use (the machine's cores over ``workers``), or None outside one.
+
+    Why: a notebook's "every core" default, times two parallel runs, puts four torch threads on two cores, and
+    spinning threads make every run several times slower; ``labkit.set_threads(threads or sweep_threads())``.
+    """
+    value = os.environ.get(SWEEP_THREADS_ENV, "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def standalone_copy(notebook: Path, folder: Path) -> Path:
+    """``folder/<name>.ipynb``: the notebook's cells without outputs, read from its text source (``<name>.py``)
+    when it has one, else from the notebook; written to a temporary file, then renamed.
+
+    Why: a notebook that sweeps *itself* (03) starts its runs while ``labkit run --inplace`` is still writing its
+    ``.ipynb``; a run pointed at that file reads it half-written and syncs the pair mid-write (jupytext's
+    ``SynchronousModificationError``). The text source is not written during a run, and a copy outside
+    ``notebooks/`` is never synced — every run of the sweep executes the same code.
+    """
+    import jupytext
+    import nbformat
+
+    text = notebook.with_suffix(".py")
+    nb = jupytext.read(text) if text.is_file() else nbformat.read(notebook, as_version=4)
+    nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    folder.mkdir(parents=True, exist_ok=True)
+    dst = folder / notebook.with_suffix(".ipynb").name
+    tmp = dst.with_suffix(".tmp")
+    nbformat.write(nb, tmp)
+    tmp.replace(dst)
+    return dst
+
+
 def execute(spec: RunSpec) -> dict[str, Any]:
     """Run one grid point in a fresh process; never raises (the error goes into the table)."""
     folder = Path(spec.folder)
@@ -75,7 +123,10 @@ def execute(spec: RunSpec) -> dict[str, Any]:
     if spec.profile:
         cmd += ["--profile", spec.profile]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", SWEEP_RUN_ENV: folder.name}
+    if spec.threads:
+        env[SWEEP_THREADS_ENV] = str(spec.threads)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     status = {
         "status": "ok" if proc.returncode == 0 else "failed",
         "params": spec.params,
@@ -107,7 +158,9 @@ def sweep(notebook: Path, axes: Sequence[Sequence[str]], out: Path, workers: int
     points = grid(notebook, axes)
     if out.exists() and not out.is_dir():
         raise ParameterError(f"--out {out} is a file, not a folder", fix="name a folder (it is created if missing)")
-    specs = [RunSpec(str(notebook), p, str(out / run_name(p)), profile) for p in points]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    per_run = None if scheduler else max(1, cores // max(1, workers))
+    specs = [RunSpec(str(notebook), p, str(out / run_name(p)), profile, per_run) for p in points]
     todo = [s for s in specs if not _done(Path(s.folder), s.params)]
     if len(todo) < len(specs) and progress:
         print(f"sweep: {len(specs) - len(todo)} of {len(specs)} runs already finished, skipping them")
@@ -137,9 +190,24 @@ def _flatten(prefix: str, value: Any, row: dict[str, Any]) -> None:
         row[prefix] = value
 
 
+def _is_series(v: Any) -> bool:
+    return isinstance(v, list) and bool(v) and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
+
+
+def _short_names(specs: Sequence[RunSpec]) -> dict[str, str]:
+    """Each run's folder name → the parameters that differ between runs (``lstm_steps=1, att_off=True``)."""
+    varying = [k for k in dict.fromkeys(k for s in specs for k in s.params)
+               if len({json.dumps(s.params.get(k)) for s in specs}) > 1]
+    return {Path(s.folder).name: ", ".join(f"{k}={s.params.get(k)}" for k in varying) or Path(s.folder).name
+            for s in specs}
+
+
 def collect(out: Path, specs: Sequence[RunSpec]) -> list[dict[str, Any]]:
-    """Gather every run's parameters, status and scalar metrics into ``sweep.csv`` and ``sweep.md``."""
-    rows, series = [], {}
+    """Gather every run's parameters, status and scalar metrics into ``sweep.csv`` and ``sweep.md``; every recorded
+    list of numbers becomes ``sweep_<key>.png`` (its distribution per run, overlaid), and every recorded dict of such
+    lists (e.g. test scores per class) ``sweep_<key>.png`` with one panel per run."""
+    rows, series, per_run = [], {}, {}
+    short = _short_names(specs)
     for s in specs:
         folder = Path(s.folder)
         status = json.loads((folder / STATUS).read_text()) if (folder / STATUS).exists() else {"status": "missing"}
@@ -148,8 +216,10 @@ def collect(out: Path, specs: Sequence[RunSpec]) -> list[dict[str, Any]]:
         metrics_file = folder / "metrics.json"
         metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
         for k, v in metrics.items():
-            if isinstance(v, list) and v and all(isinstance(x, int | float) for x in v):
-                series.setdefault(k, {})[folder.name] = v
+            if _is_series(v):
+                series.setdefault(k, {})[short[folder.name]] = v
+            elif isinstance(v, dict) and v and all(_is_series(x) or x == [] for x in v.values()):
+                per_run.setdefault(k, {})[short[folder.name]] = v
             else:
                 _flatten(k, v, row)
         rows.append(row)
@@ -160,8 +230,8 @@ def collect(out: Path, specs: Sequence[RunSpec]) -> list[dict[str, Any]]:
         w.writeheader()
         w.writerows(rows)
     (out / "sweep.md").write_text(markdown_table(rows, columns))
-    if series:
-        save_distributions(series, out)
+    if series or per_run:
+        save_distributions(series, out, per_run)
     return rows
 
 

@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     t0 = time.perf_counter()
+    cached = all((Path(args.cache) / f"layer3_{s}.pt").is_file() for s in PASTED_SIZES)
     path = build_pasted_features(cache=Path(args.cache))
     with np.load(path) as z:
         shares = z["explained"]
@@ -122,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
                  f"as the shipped checkpoints) projected on the top {PASTED_COMPONENTS} principal components of the "
                  f"training cells ({shares.sum():.1%} of their variance), uint8 per component (x ≈ lo + q·scale); "
                  f"with targets, target boxes, the projection (mean, components) and the split of each row; "
-                 f"built on {platform.machine()} in {time.perf_counter() - t0:.0f} s",
+                 f"built on {platform.machine()} in {time.perf_counter() - t0:.0f} s "
+                 + (f"from the maps cached in {args.cache}/ by tools/train_amnet_pasted.py" if cached
+                    else "(the ResNet-152 pass included)"),
                  "ResMem weights: non-commercial licence of the University of Chicago (resmem==1.1.6 on PyPI); images "
                  "constructed from scikit-image's lfw_subset patches pasted on the bundled photos (scikit-image / "
                  "scikit-learn sample-image licences)",

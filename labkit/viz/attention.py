@@ -100,7 +100,9 @@ def attention_step_figure(image: Image.Image, alpha: np.ndarray, grid: tuple[int
     im = image.convert("RGB").resize((size, size))
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.6), layout="constrained")
     axes[0].imshow(im)
-    axes[0].set_title(title or "image", fontsize=9)
+    axes[0].set_title("image", fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=9)
     axes[1].imshow(overlay(im, alpha[step - 1], grid, vmax=vmax))
     L = grid[0] * grid[1]
     axes[1].set_title(f"step {step} of {t}: max α {alpha[step - 1].max():.3f} (uniform {1 / L:.3f})", fontsize=9)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -50,11 +51,49 @@ def distributions_figure(key: str, runs: Mapping[str, Sequence[float]]) -> Figur
     return fig
 
 
-def save_distributions(series: Mapping[str, Mapping[str, Sequence[float]]], out: Path) -> list[Path]:
-    """``out/sweep_<key>.png`` for every recorded list in ``series`` (key → run → values)."""
+def draw_histograms(ax: Axes, parts: Mapping[str, Sequence[float]], threshold: float | None = None,
+                    bins: int = 20) -> Axes:
+    """One translucent density histogram per named list on ``ax``, on shared bins (e.g. one run's test scores per
+    class), with an optional dashed threshold line; empty lists are left out of the plot but named in the legend."""
+    filled = [np.asarray(v, dtype=float) for v in parts.values() if len(v)]
+    edges = np.histogram_bin_edges(np.concatenate(filled), bins) if filled else bins
+    for name, values in parts.items():
+        if len(values):
+            ax.hist(values, bins=edges, alpha=0.5, density=True, label=f"{name} (n={len(values)})")
+        else:
+            ax.plot([], [], label=f"{name} (n=0)")
+    if threshold is not None:
+        ax.axvline(threshold, color="k", ls="--", lw=0.8, label=f"threshold {threshold:g}")
+    ax.set_ylabel("density")
+    ax.legend(fontsize=7)
+    return ax
+
+
+def per_run_figure(key: str, runs: Mapping[str, Mapping[str, Sequence[float]]]) -> Figure:
+    """Small multiples for a recorded dict of lists (e.g. ``predictions_by_class``): one panel per run, its lists as
+    overlaid histograms (:func:`draw_histograms`), every panel on the same x-axis so the runs compare."""
+    cols = min(3, int(np.ceil(np.sqrt(len(runs)))))  # 4 runs: 2×2, 6: 3×2, 9 or more: 3 wide
+    rows = -(-len(runs) // cols)
+    fig = Figure(figsize=(3.6 * cols, 2.7 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
+    for ax, (name, parts) in zip(axes.flat, runs.items(), strict=False):
+        draw_histograms(ax, parts)
+        ax.set_title(name, fontsize=8)
+    for ax in axes.flat[len(runs):]:
+        ax.set_axis_off()
+    fig.suptitle(f"{key}: per run")
+    return fig
+
+
+def save_distributions(series: Mapping[str, Mapping[str, Sequence[float]]], out: Path,
+                       per_run: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]] | None = None) -> list[Path]:
+    """``out/sweep_<key>.png`` for every recorded list in ``series`` (key → run → values), overlaid, and for every
+    recorded dict of lists in ``per_run`` (key → run → name → values), one panel per run."""
     paths = []
-    for key, runs in series.items():
+    figures = [(k, distributions_figure(k, runs)) for k, runs in series.items()]
+    figures += [(k, per_run_figure(k, runs)) for k, runs in (per_run or {}).items()]
+    for key, fig in figures:
         path = Path(out) / f"sweep_{key}.png"
-        distributions_figure(key, runs).savefig(path, dpi=110, bbox_inches="tight")
+        fig.savefig(path, dpi=110, bbox_inches="tight")
         paths.append(path)
     return paths

@@ -104,7 +104,7 @@ table = np.genfromtxt(labkit.asset_path("resmem/pseudo_labels.csv"), delimiter="
 shipped = dict(zip(table["name"], table["resmem_pseudo_label"], strict=True))
 gap = max(abs(live[i] - shipped[b.name]) for i, b in enumerate(full[:n_live]))
 assert gap < 1e-4, f"live ResMem scores differ from the shipped pseudo-labels by {gap:.2e}"
-labkit.record("pseudo_label_reproduction_max_abs_diff", float(gap))
+_ = labkit.record("pseudo_label_reproduction_max_abs_diff", float(gap))
 
 # %%
 fig = saliency.ranked_gallery(photos, np.array([shipped[b.name] for b in full]),
@@ -397,7 +397,7 @@ a2.legend()
 plt.show()
 rho_after = history.last["val_spearman"]
 labkit.record("head_val_spearman_before", rho_before)
-labkit.record("head_val_spearman_after", rho_after)
+_ = labkit.record("head_val_spearman_after", rho_after)
 
 # %%
 # NBVAL_CHECK_OUTPUT

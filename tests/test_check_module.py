@@ -83,7 +83,7 @@ def test_sampling_modules_are_compared_from_the_same_random_state(capsys):
 def test_explore_draws_the_static_view_and_no_widgets_headless(monkeypatch, capsys):
     monkeypatch.setenv("LABKIT_HEADLESS", "1")
     seen = []
-    assert explore(lambda a=0, b=1: seen.append((a, b)), {"a": (0, 5), "b": (0, 3)}, {"a": 2}) == "static"
+    assert explore(lambda a=0, b=1: seen.append((a, b)), {"a": (0, 5), "b": (0, 3)}, {"a": 2}) is None
     assert seen == [(2, 1)] and "static view only" in capsys.readouterr().out
 
 

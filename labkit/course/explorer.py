@@ -14,11 +14,11 @@ from typing import Any
 from labkit.core.env import headless
 
 
-def explore(draw: Callable[..., Any], controls: Mapping[str, Any], static: Mapping[str, Any]) -> str:
+def explore(draw: Callable[..., Any], controls: Mapping[str, Any], static: Mapping[str, Any]) -> None:
     """Call ``draw(**static)`` for the static view; add ``ipywidgets.interact(draw, **controls)`` when live.
 
     ``controls`` are ipywidgets abbreviations: ``(lo, hi)`` / ``(lo, hi, step)`` for sliders, a list for a dropdown,
-    a bool for a checkbox. Returns ``"static"``, ``"live"`` or ``"no-widgets"`` (what the reader got)."""
+    a bool for a checkbox. Returns nothing (a notebook's last line would echo it); what the reader got is printed."""
     unknown = set(static) - set(controls)
     if unknown:
         raise ValueError(f"static values {sorted(unknown)} have no control; controls: {sorted(controls)}")
@@ -26,11 +26,10 @@ def explore(draw: Callable[..., Any], controls: Mapping[str, Any], static: Mappi
     names = ", ".join(controls)
     if headless():
         print(f"headless run: static view only; in a live kernel, controls for {names} appear here")
-        return "static"
+        return
     try:
         from ipywidgets import interact
     except ImportError:
         print(f"ipywidgets is not installed: call the draw function with {names} by hand")
-        return "no-widgets"
-    interact(draw, **{k: v for k, v in controls.items()})
-    return "live"
+        return
+    interact(draw, **dict(controls))

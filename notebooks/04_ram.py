@@ -566,7 +566,10 @@ for setting in ("translated", "cluttered", "translated_2scales"):
 # draws the path up to it, the right ones what that glimpse handed to the network (every scale averaged down to
 # g×g). Look for digits where the path stays at the centre and ones where it moves — and at what the last glimpse
 # saw when the answer was wrong. About a third of the held-out digits get a glimpse near the border (digit 7 is
-# one; digit 3 is not). Headless, this is one static view: digit 3, all glimpses.
+# one; digit 3 is not). Headless, this is one static view: digit 3, all glimpses. Note where its later glimpses go:
+# away from the digit, while the answer is right. That is typical of this checkpoint, not bad luck: §8's table
+# gives its in-box share (about 0.15, below a fixed centre gaze's), because the first glimpse's 48-px surround
+# already sees the digit and the policy learned a scan, not a search.
 
 # %%
 from labkit.viz.glimpses import glimpse_step_figure

@@ -4,6 +4,7 @@ import os
 
 import matplotlib
 import pytest
+import torch
 from hypothesis import settings
 
 matplotlib.use("Agg")
@@ -24,3 +25,13 @@ def resmem_model():
     torch.set_num_threads(2)
     return resmem.load_pretrained()
 
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny recurrent or glimpse steps: one thread is faster, and immune to a busy machine's thread contention.
+    Test modules opt in with ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -5,14 +5,7 @@ import torch
 
 from labkit.models.sa_lstm import SALSTM, SALSTMConfig, TemporalAttention, generate
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny recurrent steps: one thread is faster, and immune to a busy machine's thread contention."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _model(seed=0, vocab=12, **kw):

@@ -106,7 +106,7 @@ def test_ram_explorer_draws_a_trained_path_step_by_step():
     net = zoo.load_pretrained("translated")
     x, y = zoo.splits("translated")["test"].tensors()
     fig = glimpse_step_figure(net, x[:10], y[:10], index=3, step=2)
-    assert len(fig.axes) == 1 + net.retina.k and "glimpses 0–1" in fig.axes[0].get_title()
+    assert len(fig.axes) == 1 + net.retina.k and "glimpses 1–2" in fig.axes[0].get_title()
     plt.close(fig)
     with pytest.raises(ValueError, match="step in 1..6"):
         glimpse_step_figure(net, x[:10], y[:10], index=3, step=7)

@@ -20,9 +20,16 @@ def test_checkpoint_reproduces_its_recorded_heldout_figures(name):
     assert asset_path(name).stat().st_size <= 5 * 2**20, "a shipped checkpoint stays under 5 MB"
     record = SHIPPED[name]
     got = heldout_figures(model, splits(setting)["test"])
-    # Exact on the machine that trained it; float rounding on another CPU may flip a near-tie digit or glimpse.
-    assert set(got) == set(record["heldout"]), got
-    assert all(abs(got[k] - record["heldout"][k]) <= 0.002 for k in got), f"{name}: recomputed {got}, recorded {record['heldout']}"
+    # Every figure the training run recorded is recomputed (records made before the per-glimpse figures existed
+    # hold fewer). Exact on the machine that trained it; float rounding on another CPU may flip a near-tie digit or
+    # glimpse, hence 0.002 (0.05 px for distances).
+    recorded = record["heldout"]
+    assert set(recorded) <= set(got), sorted(set(recorded) - set(got))
+    for k, want in recorded.items():
+        tol = 0.05 if k == "distance_by_glimpse" else 0.002
+        assert got[k] == pytest.approx(want, abs=tol), f"{name} {k}: recomputed {got[k]}, recorded {want}"
+    if "canvas" in record and policy != "convnet":  # trained since the per-glimpse figures exist: it records them
+        assert {"min_glimpse_in_box", "in_box_by_glimpse", "distance_by_glimpse"} <= set(recorded)
     assert record["command"].startswith("PYTHONPATH=. python tools/train_ram.py") and record["wall_seconds"] > 0
     assert asset_path(name.replace(".pt", "_curve.csv")).is_file()
 

@@ -12,7 +12,14 @@ import pytest
 import torch
 
 from labkit.data import mnist
-from labkit.metrics.gaze import border_share, gaze_correlation, gaze_report, in_box_share
+from labkit.metrics.gaze import (
+    border_share,
+    distance_by_glimpse,
+    gaze_correlation,
+    gaze_report,
+    in_box_by_glimpse,
+    in_box_share,
+)
 from labkit.models.ram import RAM, RAMConfig, ram_loss
 from labkit.train import TrainConfig, fit
 
@@ -47,6 +54,18 @@ def test_gaze_measures_on_hand_placed_glimpses():
     assert in_box_share(locs, boxes, 60, 60) == pytest.approx(2 / 4)  # (1, -1) is column 60: past the last pixel
     assert border_share(locs) == pytest.approx(1 / 4)  # only (1, -1) is within 5% of the border
     assert math.isnan(border_share(torch.zeros(3, 1, 2)))  # one glimpse: no policy choice to measure
+
+
+def test_per_glimpse_measures_show_a_good_first_move_and_the_drift_apart():
+    boxes = torch.tensor([[10, 20, 30, 40], [0, 0, 20, 20]])  # centres (row 20, col 30) and (10, 10)
+    centre, on0, on1 = torch.zeros(2), torch.tensor([0.0, -1 / 3]), torch.tensor([-2 / 3, -2 / 3])
+    far = torch.tensor([1.0, 1.0])  # pixel (60, 60)
+    locs = torch.stack([torch.stack([centre, on0, far]), torch.stack([centre, on1, on1])])  # (2, 3, 2)
+    assert in_box_by_glimpse(locs, boxes, 60, 60) == [0.0, 1.0, 0.5]
+    assert in_box_share(locs, boxes, 60, 60) == pytest.approx(0.75)  # the mean over glimpses 2…3 hides the drift
+    d_centre = (10**2 + 0**2) ** 0.5 / 2 + (20**2 + 20**2) ** 0.5 / 2  # (30, 30) to (20, 30) and to (10, 10)
+    d_far = ((40**2 + 30**2) ** 0.5 + 0) / 2
+    assert distance_by_glimpse(locs, boxes, 60, 60) == pytest.approx([d_centre, 0.0, d_far], abs=0.01)
 
 
 def test_gaze_correlation_is_one_for_a_policy_that_looks_at_the_digit():

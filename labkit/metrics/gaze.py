@@ -33,6 +33,25 @@ def in_box_share(locations: Tensor, boxes: Tensor, height: int, width: int) -> f
     return float(inside.float().mean()) if inside.numel() else float("nan")
 
 
+def in_box_by_glimpse(locations: Tensor, boxes: Tensor, height: int, width: int) -> list[float]:
+    """In-box share of each glimpse index 1…T (glimpse 1 included): where a policy drifts, the mean hides it.
+
+    Why per index: a policy whose first move lands on the digit and whose later glimpses wander off averages out
+    to "sometimes on the digit"; this list shows the good move and the drift apart.
+    """
+    rc = pixel_positions(locations, height, width)  # (B, T, 2)
+    top, left, bottom, right = (boxes[:, None, i].to(rc.dtype) for i in range(4))
+    inside = (rc[..., 0] >= top) & (rc[..., 0] < bottom) & (rc[..., 1] >= left) & (rc[..., 1] < right)
+    return [round(float(v), 4) for v in inside.float().mean(0)]
+
+
+def distance_by_glimpse(locations: Tensor, boxes: Tensor, height: int, width: int) -> list[float]:
+    """Mean distance in pixels from each glimpse index's centre to the centre of the digit's ink box: (T,)."""
+    rc = pixel_positions(locations, height, width).double()  # (B, T, 2)
+    centre = torch.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2], 1).double()  # (B, 2)
+    return [round(float(v), 2) for v in (rc - centre[:, None]).norm(dim=-1).mean(0)]
+
+
 def border_share(locations: Tensor, margin: float = 0.95) -> float:
     """Share of glimpses 2…T within 5% of the image border (``abs(l) > 0.95`` on either axis): a saturated policy."""
     later = locations[:, 1:]
@@ -49,17 +68,21 @@ def gaze_correlation(locations: Tensor, boxes: Tensor, height: int, width: int) 
 
 
 @torch.inference_mode()
-def gaze_report(model: RAM, images: Tensor, boxes: Tensor, batch_size: int = 500) -> dict[str, float]:
-    """In-box share, border share and gaze–digit correlation of ``model``'s deterministic glimpses on ``images``."""
+def gaze_report(model: RAM, images: Tensor, boxes: Tensor, batch_size: int = 500) -> dict[str, float | list[float]]:
+    """In-box share (over glimpses 2…T, its lowest glimpse index, and per index), border share, gaze–digit correlation
+    and per-glimpse distance to the digit of ``model``'s deterministic glimpses on ``images``."""
     model.eval()
     locs = torch.cat([model(images[i : i + batch_size], stochastic=False).locations
                       for i in range(0, len(images), batch_size)])  # (N, T, 2)
     h, w = images.shape[-2:]
+    per = in_box_by_glimpse(locs, boxes, h, w)
     return {"in_box_share": round(in_box_share(locs, boxes, h, w), 4), "border_share": round(border_share(locs), 4),
-            "gaze_correlation": round(gaze_correlation(locs, boxes, h, w), 4)}
+            "gaze_correlation": round(gaze_correlation(locs, boxes, h, w), 4),
+            "min_glimpse_in_box": min(per[1:]) if len(per) > 1 else float("nan"),
+            "in_box_by_glimpse": per, "distance_by_glimpse": distance_by_glimpse(locs, boxes, h, w)}
 
 
-def heldout_figures(model: torch.nn.Module, test: Split, seed: int = 1234) -> dict[str, float]:
+def heldout_figures(model: torch.nn.Module, test: Split, seed: int = 1234) -> dict[str, float | list[float]]:
     """Accuracy (RAM: and where its glimpses land) on held-out digits: what a checkpoint records and tests recompute.
 
     Seeded, because the random-policy control draws its glimpses even when evaluating.

@@ -177,35 +177,50 @@ class CoreNetwork(nn.Module):
 class LocationNetwork(nn.Module):
     """π(l_t | h_t) = N(μ_t, σ²I), μ_t = tanh(W ReLU(θ h_t)); σ is fixed, not learned.
 
-    h_t is detached: the location network learns *only* through REINFORCE, and the REINFORCE term
-    must not push gradients into the core (that is the classification loss's job). The sampled l_t
-    is detached too — it indexes pixels, so no gradient could flow through it anyway.
+    By default h_t is detached, as in kevinzakka's reproduction: the location network learns *only* through
+    REINFORCE and the REINFORCE term never reaches the core. ``detach=False`` is the paper's and Léonard's
+    Torch original: the policy gradient also trains the core and glimpse networks, so h_t learns to carry
+    *where the digit is* and not only *what it is*. The sampled l_t is always detached — it indexes pixels,
+    so no gradient could flow through it anyway. (Detaching changes gradients only, never the outputs.)
     """
 
-    def __init__(self, size: int = 256, hidden: int = 128, std: float = 0.05) -> None:
+    def __init__(self, size: int = 256, hidden: int = 128, std: float = 0.05, detach: bool = True) -> None:
         super().__init__()
         if not std > 0:
             raise ValueError(f"policy std σ must be > 0, got {std!r}")
-        self.std = std
+        self.std, self.detach = std, detach
         self.fc = nn.Linear(size, hidden)
         self.fc_mu = nn.Linear(hidden, 2)
 
     def forward(self, h_t: Tensor, stochastic: bool = True) -> tuple[Tensor, Tensor, Tensor]:
         """Returns (l_t, log π(l_t | h_t), μ_t): (B, 2), (B,), (B, 2)."""
-        mu = torch.tanh(self.fc_mu(F.relu(self.fc(h_t.detach()))))  # (B, 2)
+        h_t = h_t.detach() if self.detach else h_t
+        mu = torch.tanh(self.fc_mu(F.relu(self.fc(h_t))))  # (B, 2)
         l_t = (mu + self.std * torch.randn_like(mu)).detach() if stochastic else mu.detach()
         log_pi = torch.distributions.Normal(mu, self.std).log_prob(l_t).sum(dim=1)  # (B,)
         return l_t.clamp(-1.0, 1.0), log_pi, mu
 
 
 class BaselineNetwork(nn.Module):
-    """b_t = W h_t (detached): a learned estimate of the expected reward, subtracted from R to cut variance."""
+    """b_t = W h_t (detached): a learned estimate of the expected reward, subtracted from R to cut variance.
 
-    def __init__(self, size: int = 256) -> None:
+    ``kind="constant"`` is Léonard's Torch original: one learned number b for every image and step (the mean
+    reward), so the advantage R − b says only "better than usual", never "better than expected *for this image*".
+    """
+
+    def __init__(self, size: int = 256, kind: str = "linear") -> None:
         super().__init__()
-        self.fc = nn.Linear(size, 1)
+        if kind not in ("linear", "constant"):
+            raise ValueError(f"baseline kind must be 'linear' or 'constant', got {kind!r}")
+        self.kind = kind
+        if kind == "linear":
+            self.fc = nn.Linear(size, 1)
+        else:
+            self.b = nn.Parameter(torch.zeros(1))
 
     def forward(self, h_t: Tensor) -> Tensor:
+        if self.kind == "constant":
+            return self.b.expand(h_t.shape[0])  # (B,)
         return self.fc(h_t.detach()).squeeze(1)  # (B,)
 
 
@@ -234,7 +249,14 @@ class RAMConfig:
     hidden: int = 256
     core: str = "rnn"  # rnn|lstm
     bilinear: bool = False
-    start: str = "centre"  # centre|random: l_0 when sampling (kevinzakka: random); deterministic passes use the centre
+    # l_0, the first glimpse: "centre" always; "random" ~ U[-1, 1]² while sampling (kevinzakka, amasky), the centre
+    # when deterministic; "learned": drawn from the policy at the empty state h_0 = 0 (Léonard), so a learned constant.
+    start: str = "centre"  # centre|random|learned
+    # How far from the centre a glimpse may go, as a share of the half-canvas: the glimpse centre is loc_range·l.
+    # Léonard's ``unitPixels`` (26 of 30 px on 60×60, "very important and not specified in the paper").
+    loc_range: float = 1.0  # 0..1
+    reinforce_core: bool = False  # True: REINFORCE also trains core and glimpse nets (paper, Léonard); False: detached h
+    baseline: str = "linear"  # linear|constant: b_t = W h_t (kevinzakka) or one learned constant (Léonard)
     # The policy controls: "learned" is RAM; "centre" glimpses the centre every time and "random" anywhere at random
     # (l_t ~ U[-1, 1]², also when evaluating). Trained with the same budget, they show what the learned policy adds.
     policy: str = "learned"  # learned|centre|random
@@ -245,10 +267,10 @@ class RAMOutput:
     """Everything one pass produces. T = glimpses; the policy acts T-1 times (l_0 is not chosen by it)."""
 
     log_probs: Tensor  # (B, classes)
-    log_pi: Tensor  # (B, T-1)  log π(l_t | h_t), t = 1..T-1
-    baselines: Tensor  # (B, T-1) b_t, t = 1..T-1
-    locations: Tensor  # (B, T, 2) l_0..l_{T-1}, where each glimpse was taken
-    means: Tensor  # (B, T-1, 2) μ_t
+    log_pi: Tensor  # (B, P)  log π(l_t | h_t) of the P locations the policy chose: t = 1..T-1 (P = T with a learned l_0)
+    baselines: Tensor  # (B, P) b_t
+    locations: Tensor  # (B, T, 2) where each glimpse was taken, on the canvas's [-1, 1]² (loc_range·l)
+    means: Tensor  # (B, P, 2) μ_t
 
 
 class RAM(nn.Module):
@@ -259,39 +281,50 @@ class RAM(nn.Module):
         self.cfg = cfg = cfg or RAMConfig()
         if cfg.glimpses < 1:
             raise ValueError(f"RAM needs at least one glimpse, got {cfg.glimpses}")
-        if cfg.start not in ("random", "centre"):
-            raise ValueError(f"RAMConfig.start must be 'random' or 'centre', got {cfg.start!r}")
+        if cfg.start not in ("random", "centre", "learned"):
+            raise ValueError(f"RAMConfig.start must be 'centre', 'random' or 'learned', got {cfg.start!r}")
+        if not 0 < cfg.loc_range <= 1:
+            raise ValueError(f"RAMConfig.loc_range must be in (0, 1], got {cfg.loc_range!r}")
         if cfg.policy not in ("learned", "centre", "random"):
             raise ValueError(f"RAMConfig.policy must be 'learned', 'centre' or 'random', got {cfg.policy!r}")
         self.retina = Retina(cfg.patch_size, cfg.scales, cfg.scale_factor, bilinear=cfg.bilinear)
         self.glimpse = GlimpseNetwork(self.retina, cfg.channels, out=cfg.hidden)
         self.core = CoreNetwork(cfg.hidden, cfg.core)
-        self.locator = LocationNetwork(cfg.hidden, std=cfg.std)
-        self.baseliner = BaselineNetwork(cfg.hidden)
+        self.locator = LocationNetwork(cfg.hidden, std=cfg.std, detach=not cfg.reinforce_core)
+        self.baseliner = BaselineNetwork(cfg.hidden, cfg.baseline)
         self.classifier = ActionNetwork(cfg.hidden, cfg.classes)
 
     def forward(self, images: Tensor, stochastic: bool | None = None) -> RAMOutput:
         """``stochastic`` (default: ``self.training``) samples l_t ~ π (and l_0 ~ U[-1,1]² if ``cfg.start`` is
-        random); otherwise l_0 = 0 (the centre) and l_t = μ_t, so evaluation is deterministic."""
+        random); otherwise l_0 is the centre (or μ_0 for a learned start) and l_t = μ_t, so evaluation is
+        deterministic."""
         stochastic = self.training if stochastic is None else stochastic
         if self.cfg.policy != "learned":
             return self._fixed_policy(images)
-        B = images.shape[0]
-        if stochastic and self.cfg.start == "random":
-            l_t = torch.rand(B, 2, device=images.device) * 2 - 1  # l_0: (B, 2)
-        else:
-            l_t = torch.zeros(B, 2, device=images.device)
-        state = self.core.initial_state(B, images.device)
-        locs, log_pis, bases, mus = [l_t], [], [], []
-        for t in range(self.cfg.glimpses):
-            state = self.core(self.glimpse(images, l_t), state)  # h_t: (B, 256)
-            if t == self.cfg.glimpses - 1:
-                break
-            l_t, log_pi, mu = self.locator(state[0], stochastic)
-            locs.append(l_t)
+        B, T, reach = images.shape[0], self.cfg.glimpses, self.cfg.loc_range
+        state = self.core.initial_state(B, images.device)  # h_0 = 0
+        log_pis, bases, mus = [], [], []
+
+        def choose(h: Tensor) -> Tensor:  # one policy decision: l_t ~ π(· | h_t), scaled onto the canvas
+            l, log_pi, mu = self.locator(h, stochastic)
             log_pis.append(log_pi)
             mus.append(mu)
-            bases.append(self.baseliner(state[0]))
+            bases.append(self.baseliner(h))
+            return reach * l
+
+        if self.cfg.start == "learned":
+            l_t = choose(state[0])
+        elif stochastic and self.cfg.start == "random":
+            l_t = reach * (torch.rand(B, 2, device=images.device) * 2 - 1)  # l_0: (B, 2)
+        else:
+            l_t = torch.zeros(B, 2, device=images.device)
+        locs = [l_t]
+        for t in range(T):
+            state = self.core(self.glimpse(images, l_t), state)  # h_t: (B, 256)
+            if t == T - 1:
+                break
+            l_t = choose(state[0])
+            locs.append(l_t)
         empty = images.new_zeros(B, 0)
         return RAMOutput(
             log_probs=self.classifier(state[0]),
@@ -307,7 +340,7 @@ class RAM(nn.Module):
         if self.cfg.policy == "centre":
             locs = images.new_zeros(B, T, 2)
         else:
-            locs = torch.rand(B, T, 2, device=images.device, dtype=images.dtype) * 2 - 1  # (B, T, 2)
+            locs = self.cfg.loc_range * (torch.rand(B, T, 2, device=images.device, dtype=images.dtype) * 2 - 1)  # (B, T, 2)
         state = self.core.initial_state(B, images.device)
         for t in range(T):
             state = self.core(self.glimpse(images, locs[:, t]), state)  # h_t: (B, 256)

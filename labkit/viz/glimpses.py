@@ -1,4 +1,4 @@
-"""Figures for RAM: the retina's boxes on an image, what each scale sees, glimpse paths and their animation.
+"""Figures for RAM: the retina's boxes on an image, what each scale sees, glimpse paths, and where each glimpse index lands per policy.
 
 Boxes are drawn exactly where ``Retina`` cuts them (same truncated centre pixel), so a figure and the
 model never disagree about what was seen.
@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.animation import FuncAnimation
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -77,8 +76,10 @@ def retina_figure(image, location, retina: Retina, title: str = "") -> Figure:
     return fig
 
 
-def draw_glimpse_path(ax: Axes, image, locations, retina: Retina, title: str | None = None) -> Axes:
-    """The glimpse sequence l_0 … l_{T-1}: numbered points joined in order, the finest box at each."""
+def draw_glimpse_path(ax: Axes, image, locations, retina: Retina, title: str | None = None,
+                      box: Sequence[int] | None = None) -> Axes:
+    """The glimpse sequence, numbered 1…T in order and joined, the finest box at each; ``box`` (top, left, bottom,
+    right) draws the digit's own ink box dashed, so "did it land on the digit" can be read off the figure."""
     img = _image(image)
     ax.imshow(img, cmap="gray", vmin=0, vmax=max(1.0, float(img.max())))
     pts = [_centre(loc, retina, img.shape) for loc in torch.as_tensor(locations).reshape(-1, 2)]
@@ -89,42 +90,17 @@ def draw_glimpse_path(ax: Axes, image, locations, retina: Retina, title: str | N
     for t, (x, y) in enumerate(zip(xs, ys, strict=True)):
         colour = plt.cm.autumn(t / max(len(xs) - 1, 1))
         ax.add_patch(Rectangle((x - S / 2, y - S / 2), S, S, fill=False, ec=colour, lw=1.0))
-        ax.text(x, y, str(t), color="white", fontsize=7, ha="center", va="center",
+        ax.text(x, y, str(t + 1), color="white", fontsize=7, ha="center", va="center",
                 bbox=dict(boxstyle="circle,pad=0.1", fc=colour, ec="none", alpha=0.9))
+    if box is not None:
+        top, left, bottom, right = (float(v) for v in box)
+        ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left, bottom - top, fill=False, ec="lime", lw=1.0,
+                               ls="--"))
     return _frame(ax, img.shape, title, 8)
 
 
-def animate_glimpses(images, locations, retina: Retina, titles: Sequence[str] | None = None,
-                     size: float = 1.7, dpi: int = 60) -> FuncAnimation:
-    """One panel per image; frame t adds glimpse t (all scales' boxes) to the path so far.
-
-    Small by design (few frames, low dpi) so ``anim.to_jshtml()`` stays light inside a notebook.
-    """
-    images = [_image(im) for im in images]
-    locations = torch.as_tensor(locations).reshape(len(images), -1, 2)
-    T = locations.shape[1]
-    fig, axes = plt.subplots(1, len(images), figsize=(size * len(images), size + 0.3), dpi=dpi, squeeze=False)
-    axes = axes[0]
-
-    def frame(t: int):
-        for i, ax in enumerate(axes):
-            ax.clear()
-            draw_glimpse_path(ax, images[i], locations[i, : t + 1], retina,
-                              title=(titles[i] if titles else None))
-            cx, cy = _centre(locations[i, t], retina, images[i].shape)
-            for k, S in enumerate(retina.sizes):
-                ax.add_patch(Rectangle((cx - S // 2 - 0.5, cy - S // 2 - 0.5), S, S, fill=False, lw=1.4,
-                                       ec=SCALE_COLOURS[k % len(SCALE_COLOURS)]))
-        fig.suptitle(f"glimpse {t + 1}/{T}", fontsize=8)
-        return list(axes)
-
-    fig.tight_layout()
-    anim = FuncAnimation(fig, frame, frames=T, interval=700, blit=False)
-    plt.close(fig)
-    return anim
-
-
-def glimpse_step_figure(model, images: torch.Tensor, labels: torch.Tensor, index: int, step: int) -> Figure:
+def glimpse_step_figure(model, images: torch.Tensor, labels: torch.Tensor, index: int, step: int,
+                        boxes: np.ndarray | None = None) -> Figure:
     """Notebook 04's explorer: a trained RAM's (deterministic) path on image ``index`` up to glimpse ``step``
     (1-based), and the k views that glimpse handed to the network. The whole path is computed once, in eval mode,
     so the figure shows exactly the glimpses the model's prediction came from."""
@@ -139,7 +115,56 @@ def glimpse_step_figure(model, images: torch.Tensor, labels: torch.Tensor, index
                              gridspec_kw={"width_ratios": [2.2] + [1] * k})
     mark = "✓" if said == true else "✗"
     draw_glimpse_path(axes[0], images[index], out.locations[0, :step], model.retina,
-                      title=f"{mark} digit {index}: true {true}, said {said}; glimpses 0–{step - 1}")
+                      title=f"{mark} digit {index}: true {true}, said {said}; glimpses 1–{step}",
+                      box=None if boxes is None else boxes[index])
     draw_glimpse_views(axes[1:], images[index], out.locations[0, step - 1], model.retina)
-    fig.suptitle(f"glimpse {step - 1}: what the network received", fontsize=9)
+    fig.suptitle(f"glimpse {step} of {T}: what the network received", fontsize=9)
+    return fig
+
+
+POLICY_COLOURS = {"learned": "C0", "centre": "C7", "random": "C1"}
+
+
+def gaze_by_glimpse_figure(figures: dict[str, list[dict]], title: str = "") -> Figure:
+    """Where each glimpse index lands, per policy: in-box share and distance to the digit's centre, glimpse 1…T.
+
+    ``figures``: policy → one held-out record per seed (each with ``in_box_by_glimpse`` and ``distance_by_glimpse``).
+    Lines are the seed means, dots the seeds. Why per index: a good first move followed by drift averages out to a
+    policy that "sometimes" looks; here the drift is a falling line.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+    for policy, records in figures.items():
+        for ax, key in zip(axes, ("in_box_by_glimpse", "distance_by_glimpse"), strict=True):
+            values = np.array([r[key] for r in records], dtype=float)  # (seeds, T)
+            t = np.arange(1, values.shape[1] + 1)
+            colour = POLICY_COLOURS.get(policy)
+            ax.plot(t, values.mean(0), "-o", color=colour, label=f"{policy} ({len(records)} seed{'s' * (len(records) > 1)})")
+            for row in values:
+                ax.scatter(t, row, color=colour, s=8, alpha=0.5)
+            ax.set_xticks(t)
+    axes[0].set(xlabel="glimpse", ylabel="share inside the digit's ink box", ylim=(0, 1),
+                title="on the digit, per glimpse")
+    axes[1].set(xlabel="glimpse", ylabel="pixels to the digit's centre", ylim=(0, None),
+                title="distance to the digit, per glimpse")
+    axes[0].legend(fontsize=8, loc="upper right")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def policy_learning_figure(curves: dict[str, dict[str, Sequence[float]]], title: str = "") -> Figure:
+    """Validation accuracy and validation in-box share per epoch, one line per run: the policy learning to look.
+
+    ``curves``: label → {"epoch": [...], "val_acc": [...], "val_in_box": [...]} (a shipped checkpoint's curve CSV).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.0), layout="constrained", sharex=True)
+    for label, c in curves.items():
+        for ax, key in zip(axes, ("val_acc", "val_in_box"), strict=True):
+            if key in c:
+                ax.plot(c["epoch"], c[key], lw=1, label=label)
+    axes[0].set(xlabel="epoch", ylabel="validation accuracy", ylim=(0, 1))
+    axes[1].set(xlabel="epoch", ylabel="validation in-box share (glimpses 2…T)", ylim=(0, 1))
+    axes[0].legend(fontsize=7, loc="lower right")
+    if title:
+        fig.suptitle(title, fontsize=10)
     return fig

@@ -8,7 +8,7 @@ import torch
 
 from labkit.core.assets import asset_path
 from labkit.metrics.gaze import heldout_figures
-from labkit.models.ram_pretrained import SETTINGS, load_pretrained, parse_checkpoint, shipped, splits
+from labkit.models.ram_pretrained import SETTINGS, canvas, load_pretrained, parse_checkpoint, shipped, splits
 
 SHIPPED = shipped()
 
@@ -28,7 +28,7 @@ def test_checkpoint_reproduces_its_recorded_heldout_figures(name):
     for k, want in recorded.items():
         tol = 0.05 if k == "distance_by_glimpse" else 0.002
         assert got[k] == pytest.approx(want, abs=tol), f"{name} {k}: recomputed {got[k]}, recorded {want}"
-    if "canvas" in record and policy != "convnet":  # trained since the per-glimpse figures exist: it records them
+    if "parameters" in record and policy != "convnet":  # trained since the per-glimpse figures exist: it records them
         assert {"min_glimpse_in_box", "in_box_by_glimpse", "distance_by_glimpse"} <= set(recorded)
     assert record["command"].startswith("PYTHONPATH=. python tools/train_ram.py") and record["wall_seconds"] > 0
     assert asset_path(name.replace(".pt", "_curve.csv")).is_file()
@@ -36,8 +36,32 @@ def test_checkpoint_reproduces_its_recorded_heldout_figures(name):
 
 def test_the_course_ships_the_checkpoints_notebook_04_draws():
     want = {"ram/ram_translated_learned_s0.pt", "ram/ram_cluttered_learned_s0.pt", "ram/convnet_translated_s0.pt",
-            "ram/convnet_cluttered_s0.pt"} | {f"ram/ram_translated_2scales_{p}_s0.pt" for p in ("learned", "centre", "random")}
+            "ram/convnet_cluttered_s0.pt", "ram/ram_cluttered_2scales_t3_learned_s0.pt",
+            "ram/convnet_cluttered_2scales_t3_s0.pt"}
+    want |= {f"ram/ram_translated_2scales_t3_{p}_s{s}.pt" for p in ("learned", "centre", "random") for s in range(3)}
     assert want <= set(SHIPPED), f"missing: {sorted(want - set(SHIPPED))}"
+
+
+def test_each_new_record_names_its_data_and_its_levers():
+    """The MANIFEST record says which data (dataset, canvas) and which recipe trained it, next to the config."""
+    for name, rec in SHIPPED.items():
+        setting, policy, _ = parse_checkpoint(name)
+        assert rec["dataset"] == SETTINGS[setting]["dataset"] and rec["canvas"] == canvas(setting), name
+        if "parameters" not in rec:  # the paper's row, trained before records named their recipe
+            continue
+        assert rec["optimizer"] in ("adam", "sgd") and rec["parameters"] > 0 and rec["seed"] == parse_checkpoint(name)[2]
+        if policy != "convnet":
+            assert {"reinforce_core", "loc_range", "start", "baseline", "std"} <= set(rec["config"]), name
+
+
+def test_the_lever_table_names_every_lever_the_issue_asks_for():
+    import csv
+
+    rows = list(csv.DictReader(asset_path("ram/levers.csv").open()))
+    assert {r["lever"] for r in rows} >= {"base", "location range", "optimizer", "REINFORCE into the core", "σ",
+                                          "first location", "glimpses", "baseline"}
+    assert all(r["command"].startswith("PYTHONPATH=. python tools/train_ram.py translated_2scales_t3") for r in rows)
+    assert all(0 <= float(r["accuracy"]) <= 1 and 0 <= float(r["in_box_share"]) <= 1 for r in rows)
 
 
 def test_every_shipped_checkpoint_loads_as_plain_tensors():

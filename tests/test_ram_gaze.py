@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
@@ -127,10 +128,15 @@ def test_gaze_report_of_a_centre_gaze_matches_the_measures():
 
 
 @pytest.mark.slow
-def test_the_ram_training_script_runs_a_few_steps(tmp_path):
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "train_ram.py"), "translated_2scales", "--steps", "2",
-                        "--threads", "1", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+def test_the_ram_training_script_runs_a_few_steps_with_every_lever(tmp_path):
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "train_ram.py"), "translated_2scales_t3", "--steps", "2",
+                        "--threads", "1", "--out", str(tmp_path), "--reinforce-core", "yes", "--optimizer", "sgd",
+                        "--start", "learned", "--baseline", "constant", "--loc-range", "0.8", "--glimpses", "2"],
+                       capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert (tmp_path / "ram_translated_2scales_learned_s0.pt").is_file()
-    state = torch.load(tmp_path / "ram_translated_2scales_learned_s0.pt", weights_only=True)
-    assert "classifier.fc.weight" in state and '"in_box_share"' in r.stdout
+    state = torch.load(tmp_path / "ram_translated_2scales_t3_learned_s0.pt", weights_only=True)
+    assert "classifier.fc.weight" in state and "baseliner.b" in state
+    report = json.loads(r.stdout[r.stdout.index("{\n"):])
+    assert (report["dataset"], report["canvas"], report["optimizer"]) == ("translated", 60, "sgd")
+    assert report["config"]["reinforce_core"] and report["config"]["loc_range"] == 0.8
+    assert len(report["heldout"]["in_box_by_glimpse"]) == 2

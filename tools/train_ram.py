@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", choices=["ram", "convnet"], default="ram",
                     help="convnet: the small convnet baseline on the same digits and budget (policy is ignored)")
     add_common_arguments(ap, "ram", epochs=60, lr=3e-4, batch_size=64, threads=2)
-    # The levers of tools/ram_levers.py; left unset, each takes the setting's recipe (SETTINGS[...]["recipe"]),
-    # else RAMConfig's default. Every value used lands in the MANIFEST record's config and recipe.
+    # The levers of tools/ram_levers.py; left unset, each takes the course recipe (σ 0.1, centre start, Adam) or
+    # RAMConfig's default. Every value used lands in the MANIFEST record's config.
     ap.add_argument("--std", type=float, default=None, help="σ of the location policy")
     ap.add_argument("--start", choices=["centre", "random", "learned"], default=None, help="l_0 while training")
     ap.add_argument("--glimpses", type=int, default=None)
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     name = args.name or (f"ram_{args.setting}_{args.policy}_s{args.seed}" if args.model == "ram"
                          else f"convnet_{args.setting}_s{args.seed}")
     setting = SETTINGS[args.setting]
-    recipe = {"std": 0.1, "start": "centre", "optimizer": "adam", **setting.get("recipe", {})}
+    recipe: dict = {"std": 0.1, "start": "centre", "optimizer": "adam"}
     for key in ("std", "start", "glimpses", "scales", "scale_factor", "loc_range", "baseline", "optimizer"):
         if getattr(args, key) is not None:
             recipe[key] = getattr(args, key)

@@ -18,6 +18,11 @@ from pathlib import Path
 from labkit.core.errors import AssetError
 from labkit.core.hashing import sha256_of
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
 __all__ = ["MANIFEST", "Asset", "AssetError", "asset_path", "asset_status", "data_dir", "load_manifest", "register"]
 
 MANIFEST = "MANIFEST.json"
@@ -141,11 +146,18 @@ def register(name: str, source: str, license: str, restore: str | None = None, r
     if "/" not in name:
         raise AssetError(f"assets live in a group folder (data/<group>/...), not at data/{name}")
     mpath = root / name.split("/", 1)[0] / MANIFEST
-    raw = json.loads(mpath.read_text()) if mpath.exists() else {}
     entry = {"sha256": sha256_of(path), "bytes": path.stat().st_size, "source": source, "license": license}
     entry["restore"] = restore or f"git checkout -- data/{name}"
     if training is not None:
         entry["training"] = training
-    raw[name] = entry
-    mpath.write_text(json.dumps(dict(sorted(raw.items())), indent=2) + "\n")
+    # Two training queues may register at the same moment: read-modify-write under a lock, and replace the file
+    # atomically, so neither loses the other's entry and a reader never sees half a manifest.
+    with open(mpath.with_name(MANIFEST + ".lock"), "w") as lock:
+        if fcntl is not None:  # POSIX; elsewhere one training queue at a time
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        raw = json.loads(mpath.read_text()) if mpath.exists() else {}
+        raw[name] = entry
+        tmp = mpath.with_name(MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(dict(sorted(raw.items())), indent=2) + "\n")
+        os.replace(tmp, mpath)
     return Asset(name=name, **entry)

@@ -23,15 +23,15 @@ from labkit.data import mnist
 from labkit.models.ram import RAM, RAMConfig
 from labkit.models.small_convnet import SmallConvNet
 
-# The paper's settings (Mnih et al. 2014, tables 1–2) and one where *where to look* decides: a 12×12 fovea with a
-# single 24×24 surround cannot read a digit on a 60×60 canvas that it does not walk to.
+# The paper's settings (Mnih et al. 2014, tables 1–2) and the course's headline, where *where to look* decides.
+# A setting names the data (dataset, canvas side, 60 unless given) and the retina and glimpse count.
 SETTINGS: dict[str, dict] = {
     "mnist28": {"dataset": "mnist", "model": {"glimpses": 6, "patch_size": 8, "scales": 1}},
     "translated": {"dataset": "translated", "model": {"glimpses": 6, "patch_size": 12, "scales": 3}},
     "cluttered": {"dataset": "cluttered", "model": {"glimpses": 6, "patch_size": 12, "scales": 3}},
-    "translated_2scales": {"dataset": "translated", "model": {"glimpses": 6, "patch_size": 12, "scales": 2}},
-    # The headline: the 24×24 surround of a centre glimpse locates the digit but reads it poorly (0.46 for an MLP on
-    # it), and two more glimpses cannot cover the canvas on a fixed route — so the policy must *find* the digit.
+    # The headline: the 24×24 surround of a centre glimpse shows roughly where the digit is but reads it poorly (the
+    # centre-gaze control stays far below the learned policy), and two more glimpses cannot cover the canvas on a
+    # fixed route, so the policy must *find* the digit.
     "translated_2scales_t3": {"dataset": "translated", "model": {"glimpses": 3, "patch_size": 12, "scales": 2}},
     "cluttered_2scales_t3": {"dataset": "cluttered", "model": {"glimpses": 3, "patch_size": 12, "scales": 2}},
 }

@@ -8,7 +8,7 @@
 # 2. name RAM's five small networks (glimpse, core, location, baseline, action) and what each one's gradient comes from;
 # 3. explain why the location network is trained by REINFORCE, and why a learned baseline b_t is subtracted from the reward;
 # 4. train RAM through the course's training loop and read its glimpse paths on right and wrong digits;
-# 5. read shipped, fully trained checkpoints on translated and cluttered 60×60 digits: why the paper's six-glimpse setting learns a scan, how a retina where looking decides makes the policy *find* the digit (measured per glimpse, against glimpses fixed at the centre or thrown at random), which parts of the reproductions' recipes mattered, and how RAM fares against a convnet of similar size on clutter — OBJECTIVE5_RESULT
+# 5. read shipped, fully trained checkpoints on translated and cluttered 60×60 digits: why the paper's six-glimpse setting learns a scan, how a retina where looking decides makes the policy *find* the digit (measured per glimpse, against glimpses fixed at the centre or thrown at random), which parts of the reproductions' recipes mattered, and how RAM fares against a convnet of similar size on clutter (here, unlike in the paper, the convnet wins: §8 measures by how much and why).
 #
 # **Before you start.** Prerequisites: notebook 00 (how the course runs), notebook 03's idea of soft attention (here
 # it becomes *hard*: a glimpse either reads a pixel or does not), PyTorch modules, and the maths of a Gaussian
@@ -616,7 +616,8 @@ for name in sorted(records):
     s_, policy, ckpt_seed = zoo.parse_checkpoint(name)
     if s_ == HEADLINE and policy == "learned":
         curves[f"learned, seed {ckpt_seed}"] = pd.read_csv(asset_path(name.replace(".pt", "_curve.csv"))).to_dict("list")
-policy_learning_figure(curves, title=f"{HEADLINE}: validation digits, every epoch")
+centre_gaze = float(np.mean([h["in_box_share"] for h in controls["centre"]]))
+policy_learning_figure(curves, title=f"{HEADLINE}: the 400 validation digits, every epoch", centre_in_box=centre_gaze)
 plt.show()
 
 # %%
@@ -629,11 +630,11 @@ mean = lambda policy, key: float(np.mean([h[key] for h in controls[policy]]))  #
 acc = {p: mean(p, "accuracy") for p in controls}
 inbox = {p: mean(p, "in_box_share") for p in controls}
 margin = acc["learned"] - max(acc["centre"], acc["random"])
-worst = mean("learned", "min_glimpse_in_box")
+worst = min(h["min_glimpse_in_box"] for h in controls["learned"])  # the worst glimpse index of the worst seed
 goal("headline accuracy (3 seeds)", acc["learned"], "≥ 0.93", acc["learned"] >= 0.93)
 goal("headline in-box share", inbox["learned"], "≥ 0.60", inbox["learned"] >= 0.60)
 goal("headline in-box share / centre gaze's", inbox["learned"] / inbox["centre"], "≥ 2", inbox["learned"] >= 2 * inbox["centre"])
-goal("headline worst policy glimpse's in-box share", worst, "≥ 0.45", worst >= 0.45)
+goal("headline in-box share of the worst policy glimpse, worst seed", worst, "≥ 0.45", worst >= 0.45)
 goal("headline border share", mean("learned", "border_share"), "≤ 0.05", mean("learned", "border_share") <= 0.05)
 goal("learned accuracy minus the better control", margin, "≥ 0.10", margin >= 0.10)
 for p in acc:
@@ -644,7 +645,16 @@ for name, h in heldout.items():
         labkit.record(f"{name.removeprefix('ram/').removesuffix('.pt')}/{k}", v, quiet=True)
 
 # %% [markdown]
-# RESULTS_HEADLINE
+# **Reading the figures.** Glimpse 1 is the same for every policy (the centre: inside the digit's ink for about a
+# quarter of the digits, 12.8 px from its centre on average). The learned policy's second glimpse then lands on the
+# digit for most digits and, unlike the paper's row, its third glimpse *stays* there: the per-glimpse line does not
+# fall back to the centre gaze's level, and the distance to the digit stays a few pixels. The controls show what
+# that is worth: with the same retina, glimpses kept at the centre read only the blurred surround of most digits, and
+# random glimpses mostly miss them, so both stay far below the learned policy in accuracy. The training curves show
+# how it was learned: for the first 40–100 epochs (depending on the seed) the glimpses sit at or below the centre
+# gaze's dashed line while accuracy creeps up from chance; then in-box share and accuracy climb *together* — each
+# correct reading rewards the move that led to it, and each move onto the digit gives the classifier a better view.
+# Every number above is on held-out digits (constructed canvases), at the epoch the validation digits picked.
 
 # %% [markdown]
 # ### Which parts of the recipe mattered
@@ -698,7 +708,33 @@ goal("cluttered RAM minus the same-budget convnet", gap, "≥ 0", gap >= 0)
 labkit.record("cluttered_ram_minus_convnet", round(gap, 4))
 
 # %% [markdown]
-# RESULTS_CLUTTER
+# **Where the clutter costs.** The cluttered and the translated test canvases hold the same held-out digits at the
+# same places (clutter is pasted on top), so scoring each clutter-trained model on the clean canvases measures what
+# the clutter itself costs it, with everything else fixed.
+
+# %%
+clean = zoo.splits("translated_2scales_t3")["test"]
+assert np.array_equal(clean.boxes, zoo.splits(CLUTTER)["test"].boxes)  # the same digits at the same places
+for name in heldout:
+    s_, policy, ckpt_seed = zoo.parse_checkpoint(name)
+    if s_ == CLUTTER:
+        on_clean = heldout_figures(zoo.load_pretrained(s_, policy, ckpt_seed), clean)
+        label = "convnet" if policy == "convnet" else f"RAM seed {ckpt_seed}"
+        print(f"{label:>12}: accuracy {records[name]['heldout']['accuracy']:.3f} with clutter, "
+              f"{on_clean['accuracy']:.3f} on the same canvases without it")
+
+# %% [markdown]
+# **Reading the comparison.** The paper's claim does not hold here, and the notebook says so: the convnet of similar
+# size beats the clutter-trained RAM by about CLUTTER_GAP points of held-out accuracy, and the RAM misses its own 0.90
+# goal. It is not the looking that fails: the RAM's glimpses land on the digit about as often as on clean canvases
+# (in-box share above 0.7, against 0.27 for a fixed centre gaze). It is the reading. On the same canvases with the
+# clutter removed, the same RAM is right about 0.93 of the time, so the clutter itself costs it about 10 points,
+# against 2–3 points for the convnet. The 8×8 pieces that land near the digit fall inside the 12×12 fovea and the
+# blurred 24×24 surround, at the same resolution as the strokes, and two on-digit glimpses are too few to tell them
+# apart; the convnet sees every pixel at full resolution and pools the strongest evidence. Its training curve
+# (`data/ram/ram_cluttered_2scales_t3_learned_s0_curve.csv`) was also still rising slowly at epoch 400. The paper's
+# RAM trained on 60,000 digits for far more updates; whether more glimpses, more data or a longer run close the gap
+# is open exercise 3.
 
 # %% [markdown]
 # **Explore a trained path, glimpse by glimpse.** Pick a held-out digit of the headline setting and a glimpse: the
@@ -761,8 +797,9 @@ print(f"notebook body ran in {elapsed:.0f} s")
 # 2. **A reward for finding the digit.** Add a small reward when a glimpse centre lands inside the digit's box
 #    (`make_variant(..., return_boxes=True)`). Does the paper's six-glimpse RAM stop scanning, and does accuracy
 #    follow? Why is this cheating relative to the paper's setting?
-# 3. **σ as a curriculum.** Start with a large σ (exploration) and shrink it during training. Compare the border
-#    share and the held-out accuracy with the fixed σ = 0.1 of the checkpoints.
+# 3. **Close the clutter gap.** On `cluttered_2scales_t3` the convnet wins (§8). Try 4 glimpses, a 3-scale retina
+#    or twice the epochs with `tools/train_ram.py cluttered_2scales_t3 --reinforce-core yes`: which one buys the
+#    most accuracy per CPU minute, and does the clutter cost (clean minus cluttered accuracy) shrink?
 # 4. **Where does the per-sample loop cost?** Run `python benchmarks/ram_speed.py` and profile one training step:
 #    which part dominates once the retina is batched?
 

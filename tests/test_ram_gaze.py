@@ -140,3 +140,18 @@ def test_the_ram_training_script_runs_a_few_steps_with_every_lever(tmp_path):
     assert (report["dataset"], report["canvas"], report["optimizer"]) == ("translated", 60, "sgd")
     assert report["config"]["reinforce_core"] and report["config"]["loc_range"] == 0.8
     assert len(report["heldout"]["in_box_by_glimpse"]) == 2
+
+
+@pytest.mark.slow
+def test_the_lever_tool_writes_one_row_per_lever_it_ran(tmp_path):
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "ram_levers.py"), "--steps", "1", "--only", "base",
+                        "baseline", "--out", str(tmp_path), "--runs", str(tmp_path / "runs")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "levers.csv").open()))
+    assert [row["lever"] for row in rows] == ["base", "baseline"]
+    assert "--baseline constant" in rows[1]["command"] and "--baseline" not in rows[0]["command"]
+    assert len(rows[0]["in_box_by_glimpse"].split()) == 3
+    assert not list(tmp_path.glob("*.tmp"))  # written through a temporary file, renamed at the end

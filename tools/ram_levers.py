@@ -8,7 +8,7 @@ Each row below trains the headline RAM with the course recipe and *one* of those
 budget, the epoch picked on validation digits, scored once on the held-out digits (constructed translated canvases).
 
     PYTHONPATH=. python tools/ram_levers.py                 # ~30 min on 2 CPU cores (two runs at a time)
-    PYTHONPATH=. python tools/ram_levers.py --epochs 2 --only base --out /tmp/levers   # smoke test
+    PYTHONPATH=. python tools/ram_levers.py --steps 2 --only base --out /tmp/x --runs /tmp/x   # smoke test
 
 Writes ``data/ram/levers.csv`` (one row per run: lever, value, held-out figures, wall time, command) atomically and
 registers it in the MANIFEST. Finished runs are kept under ``runs/ram_levers/`` and reused by a rerun with the same
@@ -51,13 +51,16 @@ def slug(value: str, args: list[str]) -> str:
     return "base" if not args else "_".join(a.lstrip("-").replace(".", "p") for a in args)
 
 
-def run_one(lever: str, value: str, args: list[str], epochs: int, out: Path) -> dict:
-    """Train one row (or reuse its finished report) and return its table row."""
+def run_one(lever: str, value: str, args: list[str], epochs: int, runs: Path, steps: int = 0) -> dict:
+    """Train one row (or reuse its finished report, kept in ``runs``) and return its table row."""
     name = f"lever_{slug(value, args)}"
-    report_file = ROOT / "runs" / "ram_levers" / f"{name}_e{epochs}.json"
+    report_file = runs / f"{name}_e{epochs}.json"
+    out = str(runs.relative_to(ROOT)) if runs.is_relative_to(ROOT) else str(runs)
     cmd = [sys.executable, str(ROOT / "tools" / "train_ram.py"), SETTING, "--seed", "0", "--epochs", str(epochs),
-           "--lr", "1e-3", "--threads", "1", "--out", str(out.relative_to(ROOT)), "--name", f"{name}_e{epochs}", *args]
-    if report_file.is_file() and json.loads(report_file.read_text()).get("argv") == cmd[1:]:
+           "--lr", "1e-3", "--threads", "1", "--out", out, "--name", f"{name}_e{epochs}", *args]
+    if steps:  # smoke test: a few batches, nothing resumed or reused
+        cmd += ["--steps", str(steps)]
+    if not steps and report_file.is_file() and json.loads(report_file.read_text()).get("argv") == cmd[1:]:
         report = json.loads(report_file.read_text())
     else:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -83,12 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="runs at a time (one thread each)")
     ap.add_argument("--only", nargs="*", default=None, help="lever names to run (default: all)")
     ap.add_argument("--out", default=str(ROOT / "data" / "ram"), help="folder for levers.csv")
+    ap.add_argument("--runs", default=str(ROOT / "runs" / "ram_levers"), help="the rows' checkpoints and reports")
+    ap.add_argument("--steps", type=int, default=0, help="smoke test: this many batches per row")
     ap.add_argument("--register", action="store_true", help="write the MANIFEST entry (for data/ram only)")
     args = ap.parse_args(argv)
     rows_in = [r for r in LEVERS if args.only is None or r[0] in args.only]
-    runs = ROOT / "runs" / "ram_levers"  # the rows' checkpoints: kept out of data/, never shipped
+    runs = Path(args.runs).resolve()  # the rows' checkpoints: kept out of data/, never shipped
+    runs.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(args.workers) as pool:
-        rows = list(pool.map(lambda r: run_one(*r, args.epochs, runs), rows_in))
+        rows = list(pool.map(lambda r: run_one(*r, args.epochs, runs, args.steps), rows_in))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     target = out / "levers.csv"

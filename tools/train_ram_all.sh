@@ -18,6 +18,7 @@ queue_a() {
     clutter --policy learned --seed 0
     headline --policy centre --seed 2
     headline --policy random --seed 2
+    clutter --policy learned --seed 1
 }
 queue_b() {
     headline --policy centre --seed 0
@@ -25,6 +26,7 @@ queue_b() {
     headline --policy centre --seed 1
     headline --policy random --seed 1
     run cluttered_2scales_t3 --model convnet --width 64 --seed 0 --epochs 40
+    clutter --policy learned --seed 2
 }
 paper() {
     run translated --policy learned --seed 0 --epochs 400

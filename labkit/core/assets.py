@@ -152,7 +152,7 @@ def register(name: str, source: str, license: str, restore: str | None = None, r
         entry["training"] = training
     # Two training queues may register at the same moment: read-modify-write under a lock, and replace the file
     # atomically, so neither loses the other's entry and a reader never sees half a manifest.
-    with open(mpath.with_name(MANIFEST + ".lock"), "w") as lock:
+    with open(mpath.with_name(f".{MANIFEST}.lock"), "w") as lock:
         if fcntl is not None:  # POSIX; elsewhere one training queue at a time
             fcntl.flock(lock, fcntl.LOCK_EX)
         raw = json.loads(mpath.read_text()) if mpath.exists() else {}

@@ -100,7 +100,7 @@ def cmd_student(args: argparse.Namespace) -> int:
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise ParameterError(f"--out {args.out} is a file, not a folder", fix="name a folder (it is created if missing)")
     notebooks = [resolve(n) for n in args.notebooks] if args.notebooks else course_notebooks()
-    counts = build_student(notebooks, Path(args.out))
+    counts = build_student(notebooks, Path(args.out), force=args.force)
     for name, n in counts.items():
         print(f"{name:40s} {n} exercise solution(s) replaced")
     print(f"student notebooks written to {args.out}/ (outputs cleared); run them with `labkit run <path>`")
@@ -168,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("student", help="generate the student notebooks (solutions stubbed, outputs cleared)")
     p.add_argument("notebooks", nargs="*", help="default: every course notebook")
     p.add_argument("--out", default="student")
+    p.add_argument("--force", action="store_true", help="replace student notebooks in --out that differ (a learner's work)")
     p.set_defaults(func=cmd_student)
     p = sub.add_parser("sync", help="bring each notebook and its text source (NN_name.py) level after an edit")
     p.add_argument("notebooks", nargs="*", help="default: every course notebook")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -14,7 +15,7 @@ _REGION = re.compile(rf"^(?P<indent>[ \t]*){re.escape(BEGIN)}[^\n]*\n.*?^[ \t]*{
 
 
 class StudentBuildError(ValueError):
-    """A solution region is malformed (unbalanced markers)."""
+    """A solution region is malformed (unbalanced markers), or the output folder would lose work."""
 
 
 def strip_solutions(source: str, markdown: bool = False, where: str = "cell") -> str:
@@ -50,12 +51,31 @@ def student_notebook(path: Path) -> tuple[nbformat.NotebookNode, int]:
     return nb, regions
 
 
-def build_student(notebooks: list[Path], out: Path) -> dict[str, int]:
-    """Write the student notebooks into ``out``; returns regions replaced per notebook."""
+def build_student(notebooks: list[Path], out: Path, force: bool = False) -> dict[str, int]:
+    """Write the student notebooks into ``out``; returns regions replaced per notebook.
+
+    Nothing is lost by a misdirected call: ``out`` may not be a folder the solution notebooks live in (their solutions
+    would become stubs, and a later ``labkit sync`` would carry the stubs into the ``.py`` twins), and a student
+    notebook already in ``out`` that differs from the fresh one (a learner's work) is only replaced with ``force``.
+    Every file is written to a temporary name and renamed, so an interrupted run leaves whole notebooks.
+    """
+    sources = {path.resolve().parent for path in notebooks}
+    if out.resolve() in sources:
+        raise StudentBuildError(
+            f"--out {out} is the folder of the solution notebooks: their solutions would be replaced by stubs; "
+            "choose another folder (the default is student/)")
+    built = {path.name: student_notebook(path) for path in notebooks}
+    edited = sorted(name for name, (nb, _) in built.items()
+                    if (out / name).exists() and not force and (out / name).read_text() != nbformat.writes(nb) + "\n")
+    if edited:
+        raise StudentBuildError(
+            f"{out} already holds {', '.join(edited)}, which differ from a fresh student version (a learner's work?); "
+            "nothing was written: pass --force to replace them, or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
-    for path in notebooks:
-        nb, n = student_notebook(path)
-        nbformat.write(nb, out / path.name)
-        counts[path.name] = n
+    for name, (nb, n) in built.items():
+        tmp = out / f".{name}.tmp"
+        nbformat.write(nb, tmp)
+        os.replace(tmp, out / name)
+        counts[name] = n
     return counts

@@ -152,18 +152,23 @@ def gaze_by_glimpse_figure(figures: dict[str, list[dict]], title: str = "") -> F
     return fig
 
 
-def policy_learning_figure(curves: dict[str, dict[str, Sequence[float]]], title: str = "") -> Figure:
+def policy_learning_figure(curves: dict[str, dict[str, Sequence[float]]], title: str = "",
+                           centre_in_box: float | None = None) -> Figure:
     """Validation accuracy and validation in-box share per epoch, one line per run: the policy learning to look.
 
-    ``curves``: label → {"epoch": [...], "val_acc": [...], "val_in_box": [...]} (a shipped checkpoint's curve CSV).
+    ``curves``: label → {"epoch": [...], "val_acc": [...], "val_in_box": [...]} (a shipped checkpoint's curve CSV);
+    ``centre_in_box`` draws what a gaze fixed at the centre scores, the line a policy that looks must cross.
     """
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.0), layout="constrained", sharex=True)
     for label, c in curves.items():
         for ax, key in zip(axes, ("val_acc", "val_in_box"), strict=True):
             if key in c:
                 ax.plot(c["epoch"], c[key], lw=1, label=label)
+    if centre_in_box is not None:
+        axes[1].axhline(centre_in_box, color="0.4", ls="--", lw=1, label="gaze fixed at the centre")
+        axes[1].legend(fontsize=7, loc="lower right")
     axes[0].set(xlabel="epoch", ylabel="validation accuracy", ylim=(0, 1))
-    axes[1].set(xlabel="epoch", ylabel="validation in-box share (glimpses 2…T)", ylim=(0, 1))
+    axes[1].set(xlabel="epoch", ylabel="in-box share, glimpses 2…T", ylim=(0, 1))
     axes[0].legend(fontsize=7, loc="lower right")
     if title:
         fig.suptitle(title, fontsize=10)

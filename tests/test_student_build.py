@@ -1,0 +1,38 @@
+"""`labkit student` never loses work: not into the solutions' folder, not over a learner's edited notebook."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from labkit.course.cli import main
+from labkit.course.student import StudentBuildError, build_student
+
+NB = Path(__file__).resolve().parents[1] / "notebooks" / "00_start_here.ipynb"
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_student_refuses_the_solutions_folder_and_leaves_it_untouched(capsys):
+    before = _digest(NB.parent)
+    assert main(["student", "00", "--out", str(NB.parent)]) == 2
+    assert "folder of the solution notebooks" in capsys.readouterr().err
+    assert _digest(NB.parent) == before
+
+
+def test_student_keeps_a_learners_edits_unless_forced(tmp_path, capsys):
+    build_student([NB], tmp_path)
+    build_student([NB], tmp_path)  # unchanged: a rerun is harmless
+    mine = tmp_path / NB.name
+    mine.write_text(mine.read_text().replace('"source": [', '"source": ["my notes ", ', 1))
+    edited = mine.read_bytes()
+    assert main(["student", "00", "--out", str(tmp_path)]) == 2
+    assert "pass --force" in capsys.readouterr().err and mine.read_bytes() == edited
+    with pytest.raises(StudentBuildError, match="differ from a fresh student version"):
+        build_student([NB], tmp_path)
+    assert main(["student", "00", "--out", str(tmp_path), "--force"]) == 0
+    assert mine.read_bytes() != edited and not list(tmp_path.glob(".*.tmp"))

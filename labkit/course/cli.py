@@ -45,6 +45,22 @@ def cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_protected_out(out: Path, notebooks: list[Path], flat: bool) -> None:
+    """A run writes only into its own folder: never into notebooks/ or data/ (that is what --inplace is for, with
+    default parameters only), and never over the notebook it runs (``--flat`` into that notebook's folder)."""
+    from labkit.core.assets import data_dir
+
+    targets = [out.resolve()] if flat else [(out / nb.stem).resolve() for nb in notebooks]
+    protected = {nb.resolve().parent: f"the folder of {nb.name}" for nb in notebooks if flat}
+    protected.update({notebooks_dir().resolve(): "notebooks/ (the committed notebooks)", data_dir().resolve(): "data/"})
+    for target in targets:
+        for folder, what in protected.items():
+            if target == folder or folder in target.parents:
+                raise ParameterError(f"labkit run --out {out} would write into {what} and could replace what is there",
+                                     fix="choose another --out (the default is runs/); to re-execute a committed "
+                                         "notebook with its defaults, use --inplace")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     if args.all == bool(args.notebooks):
         raise ParameterError("labkit run: name notebooks or pass --all (not both)")
@@ -53,6 +69,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ParameterError("labkit run --flat takes a single notebook")
     if args.inplace and (args.params or args.profile not in (None, "quick")):
         raise ParameterError("labkit run --inplace executes committed notebooks with their quick defaults only")
+    if not args.inplace:
+        _refuse_protected_out(Path(args.out), notebooks, args.flat)
     # An edit to a text source (NN_name.py) must be what runs: bring each pair level *before* executing. Without
     # this, --inplace executed the stale .ipynb and its closing sync then overwrote the newer .py with it.
     paired = [nb for nb in notebooks if nb.with_suffix(".py").is_file() and nb.resolve().parent == notebooks_dir().resolve()]

@@ -89,3 +89,46 @@ def test_amnet_checkpoint_errors_name_the_file(tmp_path):
         amnet.load_checkpoint(tmp_path / "v.pt")
     with pytest.raises(ParameterError):
         predict_folder(tmp_path, tmp_path / "x.csv", model="vgg")
+
+
+def test_predict_never_writes_over_its_inputs_and_keeps_the_old_csv_when_cut(folder, tmp_path, capsys, monkeypatch):
+    import hashlib
+
+    def digest(d):
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.iterdir())}
+
+    before = digest(folder)
+    photo = next(p for p in sorted(folder.glob("*.jpg")) if p.name != "broken.jpg")
+    assert cli.main(["predict", str(folder), "--csv", str(photo), "--quiet"]) == 2
+    assert "one of the images to score" in capsys.readouterr().err
+    assert cli.main(["predict", str(folder), "--model", "amnet", "--checkpoint", str(folder / "x.pt"),
+                     "--att-maps", str(folder), "--csv", str(tmp_path / "x.csv"), "--quiet"]) == 2
+    assert "inside the folder being scored" in capsys.readouterr().err
+    assert digest(folder) == before
+    old = tmp_path / "old.csv"
+    old.write_text("name,prediction\nkept.jpg,0.5\n")
+    calls = []
+
+    def interrupted_after_one_batch(kind, checkpoint):
+        def score(images):
+            calls.append(len(images))
+            if len(calls) > 1:
+                raise KeyboardInterrupt  # Ctrl-C in the middle of the folder
+            return np.full(len(images), 0.7), None
+        return score, (7, 7)
+
+    monkeypatch.setattr("labkit.course.predict._model", interrupted_after_one_batch)
+    with pytest.raises(KeyboardInterrupt):
+        predict_folder(folder, old, batch_size=1, progress=False)
+    assert calls == [1, 1] and old.read_text() == "name,prediction\nkept.jpg,0.5\n"  # the earlier results, whole
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_attention_map_names_never_collide():
+    from labkit.course.predict import _map_names
+
+    root = Path("/photos")
+    paths = [root / "a.png", root / "a.jpg", root / "b.jpg", root / "sub" / "c.jpg", root / "v1.2.jpg", root / "v1.3.jpg"]
+    names = _map_names(paths, root)
+    assert names[root / "a.png"] == "a_png" and names[root / "a.jpg"] == "a_jpg" and names[root / "b.jpg"] == "b"
+    assert names[root / "sub" / "c.jpg"] == "sub__c" and len(set(names.values())) == len(paths)

@@ -11,6 +11,7 @@ read is reported by name and skipped — never scored as something else.
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +59,26 @@ def _readable(paths: Sequence[Path], skipped: list[tuple[str, str]], root: Path)
     return ok, images
 
 
+def _map_names(paths: Sequence[Path], root: Path) -> dict[Path, str]:
+    """A distinct attention-map name for each image: its path under ``root`` with "/" as "__" and dots as "_",
+    extension dropped (``a.png`` → ``a``) unless two images would then share a map (``a.png``, ``a.jpg`` → ``a_png``,
+    ``a_jpg``); a clash left after that gets a number."""
+    flat = {p: str(p.relative_to(root)).replace("/", "__") for p in paths}
+    short = {p: str(Path(n).with_suffix("")).replace(".", "_") for p, n in flat.items()}
+    counts: dict[str, int] = {}
+    for v in short.values():
+        counts[v] = counts.get(v, 0) + 1
+    names, taken = {}, set()
+    for p in paths:
+        name = short[p] if counts[short[p]] == 1 else flat[p].replace(".", "_")
+        base, k = name, 2
+        while name in taken:
+            name, k = f"{base}_{k}", k + 1
+        taken.add(name)
+        names[p] = name
+    return names
+
+
 def _batches(paths: Sequence[Path], size: int) -> Iterator[Sequence[Path]]:
     for i in range(0, len(paths), size):
         yield paths[i : i + size]
@@ -80,27 +101,48 @@ def predict_folder(folder: str | Path, csv_out: str | Path, model: str = "resmem
         raise ParameterError(f"--csv {csv_out} is a folder", fix="name the CSV file to write, e.g. scores.csv")
     root = Path(folder)
     paths = find_images(root, recursive)
+    # Nothing is lost by a misdirected output: never write over an input, never put maps where the next run of the
+    # same command would score them as photos.
+    inputs = {p.resolve() for p in paths}
+    if csv_out.resolve() in inputs:
+        raise ParameterError(f"--csv {csv_out} is one of the images to score; it would be overwritten",
+                             fix="name a new CSV file, e.g. scores.csv")
+    if att_maps is not None:
+        maps = Path(att_maps).resolve()
+        if maps == root.resolve() or (recursive and root.resolve() in maps.parents):
+            raise ParameterError(f"--att-maps {att_maps} is inside the folder being scored: its maps could replace "
+                                 "photos and be scored as photos next time", fix="write the maps to another folder")
+        if maps.exists() and not maps.is_dir():
+            raise ParameterError(f"--att-maps {att_maps} is a file, not a folder", fix="name a folder for the maps")
+    map_names = _map_names(paths, root)
     score_batch, grid = _model(model, checkpoint)
     result = PredictResult(csv_out, 0)
     csv_out.parent.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=len(paths), desc=f"{model} predict", unit="image", disable=not progress)
-    with open(csv_out, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["name", "prediction"])
-        for chunk in _batches(paths, batch_size):
-            ok, images = _readable(chunk, result.skipped, root)
-            if ok:
-                scores, alphas = score_batch(images)
-                for p, s in zip(ok, scores, strict=True):
-                    writer.writerow([str(p.relative_to(root)), f"{float(s):.6f}"])
-                result.scored += len(ok)
-                if att_maps is not None:
-                    from labkit.viz.attention import save_attention_maps
+    # Rows go to a temporary file renamed at the end: a failed or interrupted run leaves the previous CSV whole.
+    tmp_csv = csv_out.with_name(f".{csv_out.name}.tmp")
+    try:
+        with open(tmp_csv, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["name", "prediction"])
+            for chunk in _batches(paths, batch_size):
+                ok, images = _readable(chunk, result.skipped, root)
+                if ok:
+                    scores, alphas = score_batch(images)
+                    for p, s in zip(ok, scores, strict=True):
+                        writer.writerow([str(p.relative_to(root)), f"{float(s):.6f}"])
+                    result.scored += len(ok)
+                    if att_maps is not None:
+                        from labkit.viz.attention import save_attention_maps
 
-                    names = [str(p.relative_to(root)).replace("/", "__") for p in ok]
-                    result.attention_maps += save_attention_maps(att_maps, names, images, alphas, grid)
-            bar.update(len(chunk))
-    bar.close()
+                        names = [map_names[p] for p in ok]
+                        result.attention_maps += save_attention_maps(att_maps, names, images, alphas, grid)
+                bar.update(len(chunk))
+        bar.close()
+    except BaseException:  # failed or interrupted: the previous CSV stays as it was
+        tmp_csv.unlink(missing_ok=True)
+        raise
+    os.replace(tmp_csv, csv_out)
     for name, why in result.skipped:
         print(f"labkit predict: skipped {name}: {why}", file=sys.stderr)
     return result

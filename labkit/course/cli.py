@@ -51,11 +51,11 @@ def _refuse_protected_out(out: Path, notebooks: list[Path], flat: bool) -> None:
     from labkit.core.assets import data_dir
 
     targets = [out.resolve()] if flat else [(out / nb.stem).resolve() for nb in notebooks]
-    protected = {nb.resolve().parent: f"the folder of {nb.name}" for nb in notebooks if flat}
-    protected.update({notebooks_dir().resolve(): "notebooks/ (the committed notebooks)", data_dir().resolve(): "data/"})
+    own = {nb.resolve().parent: f"the folder of {nb.name}" for nb in notebooks if flat}  # the same folder only
+    inside = {notebooks_dir().resolve(): "notebooks/ (the committed notebooks)", data_dir().resolve(): "data/"}
     for target in targets:
-        for folder, what in protected.items():
-            if target == folder or folder in target.parents:
+        for folder, what in {**own, **inside}.items():
+            if target == folder or (folder in inside and folder in target.parents):
                 raise ParameterError(f"labkit run --out {out} would write into {what} and could replace what is there",
                                      fix="choose another --out (the default is runs/); to re-execute a committed "
                                          "notebook with its defaults, use --inplace")

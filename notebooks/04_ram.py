@@ -26,7 +26,7 @@ glimpses: int = 3  # 1..: T, glimpses per image (paper: 6; the course's headline
 patch_size: int = 12  # 2..: g, side of the finest patch in pixels (paper: 8 on MNIST, 12 on 60x60)
 scales: int = 2  # 1..: k, patches per glimpse, each twice as wide (paper: 1 on MNIST, 3 on 60x60; headline: 2)
 std: float = 0.1  # >0: sigma of the Gaussian location policy (kevinzakka: 0.05; the course recipe: 0.1, §8's lever table)
-epochs: int = 30  # 1..: training epochs (the shipped headline checkpoints: several hundred)
+epochs: int = 60  # 1..: training epochs (the shipped headline checkpoints: 400)
 batch_size: int = 64  # 1..: images per step (reproductions: 128)
 lr: float = 0.001  # >0: Adam learning rate (reproductions: 3e-4 with a plateau schedule)
 seed: int = 0  # 0..: seed for Python, NumPy and torch
@@ -215,7 +215,8 @@ assert torch.allclose(torch.cat([q.flatten() for q in pooled]), retina.foveate(e
 
 # %%
 labkit.seed_everything(seed)
-cfg = RAMConfig(glimpses=glimpses, patch_size=patch_size, scales=scales, std=std)
+# reinforce_core: the policy gradient also trains the core and glimpse nets, the headline recipe (§8 measures why)
+cfg = RAMConfig(glimpses=glimpses, patch_size=patch_size, scales=scales, std=std, reinforce_core=True)
 model = RAM(cfg)
 print(model)
 print(f"{sum(p.numel() for p in model.parameters()):,} parameters; "
@@ -376,14 +377,20 @@ print(f"gradient variance without baseline {policy_grad_var(False):.3g}, with {p
 # ## 5 · Training through the course's loop
 #
 # `labkit.train.fit` runs the loop (seeded shuffling, progress bar, checkpoints); RAM supplies only its `step` — the hybrid loss on one batch — and an evaluation after every epoch on a **validation** tenth of the training digits. `monitor="val_acc"` keeps the weights of the best validation epoch; the held-out digits are scored once, afterwards (choosing the epoch by held-out accuracy would let the test set pick the model). At test time the locations are the policy means μ_t from the centre (deterministic); **Monte-Carlo averaging** runs M sampled glimpse sequences per image and averages their class probabilities.
+#
+# The training digits are **placed afresh on the canvas every epoch** (`FreshPlacements`, as for the shipped
+# checkpoints of §8). With one fixed placement per digit, this RAM memorises the 3,600 canvases: in a 60-epoch run of
+# this notebook so made, training accuracy reached 0.88 while validation accuracy stayed near 0.3.
 
 # %%
-fit_idx, val_idx = (torch.from_numpy(i) for i in mnist.split_holdout(train_y, 0.1, seed=seed))  # stratified tenth
-val_x, val_y = (t[val_idx] for t in train_set.tensors)  # validation: picks the epoch
-fit_set = torch.utils.data.TensorDataset(*(t[fit_idx] for t in train_set.tensors))
+from labkit.models.ram_pretrained import FreshPlacements
+
+fit_idx, val_idx = mnist.split_holdout(train_y, 0.1, seed=seed)  # a stratified tenth of the training digits
+val_x, val_y = (t[torch.from_numpy(val_idx)] for t in train_set.tensors)  # fixed placements: they pick the epoch
+fit_set = FreshPlacements(train_x[fit_idx], train_y[fit_idx], dataset, seed, size=train_set.tensors[0].shape[-1])
 ckpt = Path(tempfile.mkdtemp(prefix="ram_checkpoints_"))  # never inside your folder or the repository
 train_cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, checkpoint_dir=str(ckpt),
-                        monitor="val_acc")
+                        monitor="val_acc", progress=False)
 evaluate = lambda m: {"val_acc": accuracy(m, val_x, val_y)}  # noqa: E731
 labkit.seed_everything(seed)
 model = RAM(cfg)
@@ -402,7 +409,7 @@ labkit.record("train_seconds", round(train_seconds, 1))
 print(f"{dataset}: held-out accuracy {acc_det:.3f} (error {1 - acc_det:.1%}) at the best validation epoch "
       f"({history.best_epoch} of {epochs}); Monte-Carlo M={mc_samples}: {acc_mc:.3f}; trained in {train_seconds:.0f} s")
 assert epochs == 1 or history["nll"][-1] < history["nll"][0], "training did not lower the classification loss"
-if (profile, dataset) == ("quick", "translated") and epochs >= 30:  # the default run: far above chance (0.1)
+if (profile, dataset) == ("quick", "translated") and epochs >= 60:  # the default run: far above chance (0.1)
     assert acc_det > 0.3, f"held-out accuracy {acc_det:.3f} after {epochs} epochs: training is broken"
 
 # %% [markdown]
@@ -431,10 +438,10 @@ plt.show()
 
 # %% [markdown]
 # **Has it learned to look yet?** The numbers below say where each glimpse index lands on the held-out digits: the
-# share inside the digit's ink box, against what a gaze fixed at the centre would score. In this short run the
-# classifier is still learning to read, and REINFORCE can only reward a move once the reading it leads to is right,
-# so the later glimpses are not yet where the digit is; in the shipped runs of §8 the policy needed about 100 epochs
-# before the validation in-box share started to climb (its training curve is drawn there). A policy that parks
+# share inside the digit's ink box, against what a gaze fixed at the centre would score. REINFORCE can only reward a
+# move once the reading it leads to is right, so the policy starts to look only after the classifier starts to read:
+# after this short run the later glimpses land on the digit somewhat more often than a fixed gaze, far less often
+# than in the shipped runs of §8, whose training curves show the in-box share climbing between epochs 40 and 150. A policy that parks
 # its glimpses at the image border is a known RAM failure mode too: noisy policy gradients, scaled up by Adam, walk
 # the mean until tanh saturates at ±1; the border share below measures it.
 
@@ -585,18 +592,19 @@ plt.show()
 from labkit.viz.glimpses import gaze_by_glimpse_figure, policy_learning_figure
 
 
-def by_policy(setting: str) -> dict[str, list[dict]]:
-    """policy → the held-out figures of each seed of ``setting`` (the convnet left out): the MANIFEST's, which the
-    table's cell has just recomputed, so the printed goals are the same on every CPU."""
+def by_policy(setting: str, recorded: bool = False) -> dict[str, list[dict]]:
+    """policy → the held-out figures of each seed of ``setting`` (the convnet left out); ``recorded``: the MANIFEST's,
+    which the table's cell has just recomputed, so printed goals read the same on every CPU (the paper's row was
+    recorded before the per-glimpse figures existed: its figure uses the recomputed ones)."""
     out_: dict[str, list[dict]] = {}
     for name in heldout:
         s_, policy, _ = zoo.parse_checkpoint(name)
         if s_ == setting and policy != "convnet":
-            out_.setdefault(policy, []).append(records[name]["heldout"])
+            out_.setdefault(policy, []).append(records[name]["heldout"] if recorded else heldout[name])
     return out_
 
 
-controls = by_policy(HEADLINE)
+controls = by_policy(HEADLINE, recorded=True)
 gaze_by_glimpse_figure({p: controls[p] for p in ("learned", "centre", "random") if p in controls},
                        title=f"{HEADLINE}: where each glimpse lands, held-out digits")
 plt.show()
@@ -693,8 +701,9 @@ print(levers[["lever", "value", "accuracy", "in_box_share", "min_glimpse_in_box"
 # On cluttered 60×60 digits the paper reports RAM beating a convnet (4.08 % against 8.09 % error): glimpses can skip
 # the clutter that a convnet must process. Here the headline RAM (same retina, 3 glimpses, same recipe) was trained
 # on cluttered canvases, next to a small convnet of similar size (`SmallConvNet`, width 64: about 208,000 parameters
-# against RAM's 271,000), on the same training digits re-placed every epoch, each trained until its validation
-# accuracy stopped rising, epoch picked on validation.
+# against RAM's 271,000), on the same training digits re-placed every epoch: RAM for 400 epochs as in the headline,
+# the convnet for 40 (its validation accuracy had levelled off; an epoch costs it over ten times RAM's), each at the
+# epoch its validation digits picked. Wall times are in the table. Three RAM seeds; one convnet.
 
 # %%
 CLUTTER = "cluttered_2scales_t3"
@@ -716,10 +725,10 @@ print(clutter.to_string(index=False, na_rep="–", float_format=lambda v: f"{v:.
 ram_c = clutter[clutter.model == "RAM (learned)"]
 conv_c = clutter[clutter.model == "convnet"]
 goal("cluttered RAM accuracy", ram_c.accuracy.mean(), "≥ 0.90", ram_c.accuracy.mean() >= 0.90)
-goal("cluttered RAM in-box share", ram_c["in-box"].mean(), "≥ 0.50", ram_c["in-box"].mean() >= 0.50)
+goal("cluttered RAM in-box share, worst seed", ram_c["in-box"].min(), "≥ 0.50", ram_c["in-box"].min() >= 0.50)
 gap = ram_c.accuracy.mean() - conv_c.accuracy.mean()
 goal("cluttered RAM minus the same-budget convnet", gap, "≥ 0", gap >= 0)
-labkit.record("cluttered_ram_minus_convnet", round(gap, 4))
+_ = labkit.record("cluttered_ram_minus_convnet", round(gap, 4))
 
 # %% [markdown]
 # **Where the clutter costs.** The cluttered and the translated test canvases hold the same held-out digits at the
@@ -738,17 +747,23 @@ for name in heldout:
               f"{on_clean['accuracy']:.3f} on the same canvases without it")
 
 # %% [markdown]
-# **Reading the comparison.** The paper's claim does not hold here, and the notebook says so: the convnet of similar
-# size beats the clutter-trained RAM by about CLUTTER_GAP points of held-out accuracy, and the RAM misses its own 0.90
-# goal. It is not the looking that fails: the RAM's glimpses land on the digit about as often as on clean canvases
-# (in-box share above 0.7, against 0.27 for a fixed centre gaze). It is the reading. On the same canvases with the
-# clutter removed, the same RAM is right about 0.93 of the time, so the clutter itself costs it about 10 points,
-# against 2–3 points for the convnet. The 8×8 pieces that land near the digit fall inside the 12×12 fovea and the
-# blurred 24×24 surround, at the same resolution as the strokes, and two on-digit glimpses are too few to tell them
-# apart; the convnet sees every pixel at full resolution and pools the strongest evidence. Its training curve
-# (`data/ram/ram_cluttered_2scales_t3_learned_s0_curve.csv`) was also still rising slowly at epoch 400. The paper's
-# RAM trained on 60,000 digits for far more updates; whether more glimpses, more data or a longer run close the gap
-# is open exercise 3.
+# **Reading the comparison.** The paper's claim does not hold here, and the goals above say so: the convnet of
+# similar size beats every clutter-trained RAM, by 12 points of held-out accuracy against the best seed, and no RAM
+# reaches its 0.90 goal. Two things go wrong, and the numbers tell them apart:
+# - **One seed never learned to look.** Seed 2's glimpses walked to the image border within its first 70 epochs —
+#   before the classifier could read anything through the clutter, so no reward told the policy where to go — and
+#   stayed there (tanh saturated at ±1, where its gradient vanishes): in-box share 0, accuracy 0.51, no better than
+#   reading the first glimpse's surround. That is the failure of §6, made likelier by clutter, and why the course
+#   reports every seed.
+# - **The two seeds that look lose to the clutter while reading it.** Their glimpses land on the digit (in-box share
+#   about 0.8, against 0.27 for a fixed centre gaze), yet they reach only 0.82–0.83. The cell above scored them on the
+#   same canvases with the clutter removed: about 0.93. So the clutter itself costs them about 10 points, against 2–3
+#   for the convnet. The 8×8 pieces near the digit fall inside the 12×12 fovea and the blurred 24×24 surround, at the
+#   resolution of the strokes, and two on-digit glimpses are too few to tell them apart; the convnet sees every pixel
+#   at full resolution and pools the strongest evidence.
+#
+# The paper's RAM trained on 60,000 digits for far more updates; whether more glimpses, more data or a longer run
+# close the gap is open exercise 3.
 
 # %% [markdown]
 # **Explore a trained path, glimpse by glimpse.** Pick a held-out digit of the headline setting and a glimpse: the

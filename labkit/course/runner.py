@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -176,7 +177,9 @@ def run_notebook(
     out = output_folder(notebook, out_dir, flat)
     timeout = _cell_timeout()
     out.mkdir(parents=True, exist_ok=True)
-    output = Path(output_path) if output_path else out / notebook.name
+    # Executed into the run folder first; an ``output_path`` (``--inplace``) is replaced only once every cell ran,
+    # so a failing or interrupted run never leaves a half-executed notebook in its place.
+    output = out / notebook.name
     metrics_file = out / "metrics.json"
     metrics_file.unlink(missing_ok=True)
     (out / "params.json").write_text(json.dumps(values, indent=2, sort_keys=True))
@@ -196,4 +199,10 @@ def run_notebook(
     metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
     if not metrics_file.exists():
         metrics_file.write_text("{}\n")
+    if output_path is not None:
+        target = Path(output_path)
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(output, tmp)
+        os.replace(tmp, target)
+        output = target
     return RunResult(notebook, output, values, metrics, time.perf_counter() - start)

@@ -268,7 +268,7 @@ class RAMConfig:
 
 @dataclass
 class RAMOutput:
-    """Everything one pass produces. T = glimpses; the policy acts T-1 times (l_0 is not chosen by it)."""
+    """Everything one pass produces. T = glimpses; the policy acts T-1 times (T with a learned l_0)."""
 
     log_probs: Tensor  # (B, classes)
     log_pi: Tensor  # (B, P)  log π(l_t | h_t) of the P locations the policy chose: t = 1..T-1 (P = T with a learned l_0)

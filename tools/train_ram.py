@@ -10,8 +10,12 @@ Data and settings: ``labkit.models.ram_pretrained`` (4,000 training digits, 400 
 afresh every epoch; 1,000 held-out digits never trained on). Test figures are computed once, at the best
 validation epoch.
 
-    PYTHONPATH=. python tools/train_ram.py translated --policy learned --seed 0
+    PYTHONPATH=. python tools/train_ram.py translated_2scales_t3 --epochs 400 --reinforce-core yes --lr 1e-3 --threads 1
     PYTHONPATH=. python tools/train_ram.py translated --steps 3 --out /tmp/x   # smoke test (tests run this)
+
+The recipe levers (``--reinforce-core``, ``--loc-range``, ``--start``, ``--std``, ``--baseline``, ``--optimizer``,
+``--glimpses``) are what ``tools/ram_levers.py`` varies one at a time; ``tools/train_ram_all.sh`` lists every
+shipped checkpoint's command.
 """
 
 from __future__ import annotations

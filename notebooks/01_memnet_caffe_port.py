@@ -15,7 +15,7 @@
 # **Before you start.** Prerequisites: notebook 00 (how the course runs); convolutions, pooling and fully connected
 # layers in PyTorch (`nn.Conv2d`, `F.max_pool2d`, `nn.Linear`); reading a protobuf text file. No Caffe installation
 # is needed. **Study time:** about 2 hours for a learner — 1 h reading the five traps and running the proofs, 1 h
-# for the four exercises (the last one is the whole network) and the trap explorer. The quick profile runs in
+# for the four exercises (the third is the whole network) and the trap explorer. The quick profile runs in
 # under a minute on 2 CPU cores.
 #
 # **No MemNet weights are bundled** (they are distributed by the LaMem authors). Give `caffemodel` (and `mean`,
@@ -339,7 +339,7 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **Exercise 4 · the trunk, from the prototxt's numbers.** Write `TinyMemNet`, the network in
+# **Exercise 3 · the trunk, from the prototxt's numbers.** Write `TinyMemNet`, the network in
 # `data/caffe/tiny_memnet.prototxt` (MemNet's CaffeNet topology at small width), as a plain `nn.Module` — no
 # converter. Read every number off the prototxt printed in §1: `conv1` … `conv5`, `fc6`, `fc7` and `fc8` (Caffe's
 # `fc8-euclidean`), each with its `num_output`, `kernel_size`, `stride`, `pad` and `group`; ReLU after every layer
@@ -471,7 +471,7 @@ plt.show()
 # MSE would punish a model for a harmless change of scale; ρ does not:
 
 # %% [markdown]
-# **Exercise 3 · Spearman's ρ by ranks.** Write `spearman_rho(pred, target)` for two 1-D arrays: replace each
+# **Exercise 4 · Spearman's ρ by ranks.** Write `spearman_rho(pred, target)` for two 1-D arrays: replace each
 # value by its rank (1 = smallest), giving **tied values the average of the ranks they occupy** (0.7, 0.7 in
 # places 3 and 4 both get 3.5), then return the Pearson correlation of the two rank vectors. Why it matters:
 # this is LaMem's metric, and memorability scores have many ties (they are proportions of a few dozen

@@ -21,12 +21,13 @@
 #
 # **Before you start.** Prerequisites: notebook 02 (ResMem and its ResNet-152, whose layer3 map AMNet reads), an
 # LSTM cell in PyTorch, softmax; Spearman's ρ from notebook 01. **Study time:** about 2½ hours for a learner — 1 h
-# reading and running, 1 h for the four exercises (the last one is AMNet's whole attention loop), ½ h with the
+# reading and running, 1 h for the four exercises (the third is AMNet's whole attention loop), ½ h with the
 # attention explorer, the sweep and the open questions. The quick profile runs in about a minute and a half on 2 CPU
 # cores.
 #
-# Three **exercises** (§3, §4, §6) ask you to write a piece yourself — AMNet's attention step, its attention
-# regulariser, and ROC AUC. Each is checked in place; until you solve it, later cells use `labkit`'s version.
+# Four **exercises** (§3–§6) ask you to write a piece yourself — AMNet's attention step, its attention regulariser,
+# its whole attention loop as an `nn.Module`, and ROC AUC. Each is checked in place; until you solve it, later cells
+# use `labkit`'s version.
 
 # %% tags=["parameters"]
 # ruff: noqa: UP045 (papermill reads `Optional[str]`, not `str | None`)
@@ -386,7 +387,7 @@ if task in ("both", "regression"):
         labkit.record(f"pasted/{key}", value, quiet=True)
 
 # %% [markdown]
-# **Exercise 4 · AMNet's attention loop, as a module.** Write `AttentionLoop`, AMNet itself: the sub-networks are
+# **Exercise 3 · AMNet's attention loop, as a module.** Write `AttentionLoop`, AMNet itself: the sub-networks are
 # given (labkit's `FeatureProjection`, `InitState`, `OriginalAttention`, `Regressor`, built from the config); the
 # loop is yours. Names, so the check can load the shipped checkpoint's trained weights into yours: `project`,
 # `init_state`, `attend`, `lstm` (an `nn.LSTMCell`, D → H), `drop` (dropout `cfg.dropout`), `regress`.
@@ -457,7 +458,7 @@ if task in ("both", "regression"):
 if task in ("both", "regression"):
     pick = [0, 3, 12, 15]  # two faces, two non-faces: four different target objects
     with torch.inference_mode():
-        alpha_pick = my_amnet.eval()(shown_maps[pick]).alpha  # exercise 4's loop (labkit's AMNet until it passes)
+        alpha_pick = my_amnet.eval()(shown_maps[pick]).alpha  # exercise 3's loop (labkit's AMNet until it passes)
     fig = attention_steps([shown.images[i] for i in pick], alpha_pick.numpy(), (14, 14),
                           titles=[f"{'face' if shown.targets[i] else 'not a face'} (constructed)" for i in pick])
     t_steps = alpha_pick.shape[1]
@@ -539,7 +540,7 @@ if task in ("both", "regression") and data_root is None:
 # attention); point `data_root` at your own 0/1 split files to run the real study.
 
 # %% [markdown]
-# **Exercise 3 · ROC AUC.** Accuracy needs a threshold; AUC does not. Write `roc_auc(labels, scores)` for 0/1
+# **Exercise 4 · ROC AUC.** Accuracy needs a threshold; AUC does not. Write `roc_auc(labels, scores)` for 0/1
 # `labels` and real `scores` (1-D NumPy arrays, both classes present): the probability that a randomly chosen
 # positive scores higher than a randomly chosen negative, a tie counting ½ (the Mann–Whitney form). Comparing all
 # positive–negative pairs with broadcasting is fine at this size. The study below reports yours next to labkit's.
@@ -690,7 +691,7 @@ if run_sweep and data_root is None:
 #   (e.g. "the patch nearest the centre", or a continuous score from the target's own content), retrain with
 #   `tools/train_amnet_pasted.py`, and check whether the `att_off` ablation finally loses.
 #
-# The three exercises above are checked in place (§3, §4, §6). Open questions for a class:
+# The four exercises above are checked in place (§3–§6). Open questions for a class:
 #
 # 1. Train with `attention="bahdanau"` and compare the maps: does a feature-wise prior from h look different
 #    from AMNet's per-location prior?

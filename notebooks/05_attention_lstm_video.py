@@ -260,7 +260,7 @@ print("α of the untrained model on video 0, first 10 frames:", mine[0, :10].num
 
 
 # %% [markdown]
-# **Exercise 4 · the attention-pooling encoder, as a module.** Write `AttentionPooling`, the part of the model this
+# **Exercise 3 · the attention-pooling encoder, as a module.** Write `AttentionPooling`, the part of the model this
 # chapter is about (labkit's `ModalityEncoder`), with the names the check loads trained weights into: `proj`
 # (x_t → E), `lstm` (a bidirectional `nn.LSTM`, E → H per direction, `batch_first=True`), `dropout` and `score`
 # (2H → 1). `forward(x, mask)`: x (B, T, D), mask (B, T) bool → (z (B, 2H), α (B, T)): e_t = tanh(proj(x_t));
@@ -331,7 +331,7 @@ def with_your_encoder(net: AttentionLSTM) -> AttentionLSTM:
 # checkpoints trained the same way on all 2,000 videos for 30 epochs.
 
 # %% [markdown]
-# **Exercise 3 · GAP by hand.** YouTube-8M's headline metric, *global average precision*: keep each video's `top_k`
+# **Exercise 4 · GAP by hand.** YouTube-8M's headline metric, *global average precision*: keep each video's `top_k`
 # highest-scoring classes, pool all (video, class, score) triples of all videos into **one** list, sort it by score,
 # and compute AP = Σ over hits of precision@i, divided by the number of **all** positive labels in `labels` (also those
 # that never made a top k). Write `gap_by_hand(predictions, labels, top_k=20)`: predictions (N, C) scores, labels
@@ -511,7 +511,7 @@ if bundled:
 
 # %%
 if bundled:
-    pa = zoo.predict_split(with_your_encoder(zoo.load_pretrained("attention", 0)), "test", test_ds)  # exercise 4's
+    pa = zoo.predict_split(with_your_encoder(zoo.load_pretrained("attention", 0)), "test", test_ds)  # exercise 3's
     assert np.allclose(pa["scores"], shipped["attention"][0]["scores"], atol=1e-5)
     top2 = np.argsort(-pa["scores"], axis=1, kind="stable")[:, :2]
     hit = np.array([t[0] in np.flatnonzero(y) for t, y in zip(top2, pa["labels"], strict=True)])

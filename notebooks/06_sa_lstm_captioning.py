@@ -276,7 +276,7 @@ if bundled:
 
 
 # %% [markdown]
-# **Exercise 4 · one decoder step, as a module.** Write `DecoderStep`, one word of SA-LSTM, with the names the check
+# **Exercise 2 · one decoder step, as a module.** Write `DecoderStep`, one word of SA-LSTM, with the names the check
 # loads the shipped decoder's trained weights into: `embed` (an `nn.Embedding`, `padding_idx` = the pad id),
 # `attention` (a `TemporalAttention(hidden, feature_dim, attention_dim)`), `lstm` (an `nn.LSTMCell` reading the word
 # embedding and the context side by side), `drop` and `out` (H → vocabulary). `forward(word, state, feats, uv, mask)`:
@@ -368,7 +368,7 @@ print(f"{'your' if isinstance(my_step, DecoderStep) else 'labkit'} step, looped 
 # which is what hobincar/SA-LSTM uses (its `beam_alpha` 0). With width 1 it is exactly greedy — checked below.
 
 # %% [markdown]
-# **Exercise 2 · one beam-search choice.** At every step the beam holds K partial captions per video; each can grow by
+# **Exercise 3 · one beam-search choice.** At every step the beam holds K partial captions per video; each can grow by
 # any of V words, so there are N = K·V candidates. Given each candidate's summed log-probability `total` (B, N) and
 # its length in words `length` (B, N), write `select_beams(total, length, width, length_penalty=1.0)` → the indices
 # (B, width) of the `width` best candidates, best first, ranked by total / max(length, 1)^length_penalty. Rank by
@@ -565,7 +565,7 @@ if bundled:  # every shipped seed, from its MANIFEST record (same budget; the ta
 # this run's numbers.
 
 # %% [markdown]
-# **Exercise 3 · BLEU's clipped n-gram matches.** BLEU-n multiplies modified n-gram precisions p_1..p_n. For one
+# **Exercise 4 · BLEU's clipped n-gram matches.** BLEU-n multiplies modified n-gram precisions p_1..p_n. For one
 # candidate, every n-gram counts as a match at most as often as it occurs in the *one* reference that has it most:
 # "the the the the" against "the cat is on the mat" scores 2 of 4, not 4 of 4. Write
 # `clipped_matches(candidate, references, n=1)`: a caption string, a list of reference strings (split both on

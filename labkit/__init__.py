@@ -7,10 +7,14 @@ The names below are what every notebook reaches for; the rest lives in the sub-p
 
 from labkit.core.assets import AssetError, asset_path, data_dir
 from labkit.core.env import device, headless, seed_everything, set_threads
+from labkit.core.errors import DataError, LabkitError, ParameterError
 from labkit.core.record import record, recorded
 
 __all__ = [
     "AssetError",
+    "DataError",
+    "LabkitError",
+    "ParameterError",
     "asset_path",
     "data_dir",
     "device",

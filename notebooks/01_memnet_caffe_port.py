@@ -59,6 +59,9 @@ labkit.seed_everything(seed)
 torch.set_grad_enabled(False)  # this notebook only runs inference
 print(f"profile={profile!r}, torch threads={labkit.set_threads()}")
 HAVE_MEMNET = caffemodel is not None
+if not data_root and lamem_split != "test_1":  # refused here, not silently replaced by the fixture's split below
+    raise labkit.ParameterError(f"lamem_split={lamem_split!r} needs data_root (a LaMem folder); the bundled fixture "
+                                "has only test_1")
 print("MemNet weights:", caffemodel if HAVE_MEMNET else "NONE bundled -> running on the bundled Caffe-built nets")
 
 # %% [markdown]

@@ -43,7 +43,7 @@ batch_size: int = 32  # 1..: captions per batch
 lr: float = 0.003  # >0: Adam learning rate (SA-LSTM on MSVD: 5e-5 with AMSGrad)
 beam_width: int = 3  # 1..: beam search width (SA-LSTM: 5)
 length_penalty: float = 1.0  # 0..: beam ranks captions by log p / length to this power (0: hobincar's plain sum of log p)
-max_len: int = 20  # 2..: longest caption in tokens (SA-LSTM: 30)
+max_len: int = 20  # 9..: longest caption in tokens with <bos> and <eos> (bundled captions need 9; SA-LSTM: 30)
 seed: int = 0  # 0..: seed for Python, NumPy and torch
 
 # %%

@@ -17,6 +17,10 @@ def seed_everything(seed: int = 0, deterministic: bool = True) -> torch.Generato
     """
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__} ({seed!r})")
+    if not 0 <= seed < 2**64:  # torch.manual_seed's range; a larger seed failed there without naming `seed`
+        from labkit.core.errors import ParameterError
+
+        raise ParameterError(f"seed must be between 0 and 2**64 - 1, got {seed}")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

@@ -59,7 +59,10 @@ class AssetError(LabkitError, FileNotFoundError):
 
 
 class ParameterError(LabkitError, ValueError):
-    """A notebook parameter, CLI option or environment setting has the wrong name, type or range."""
+    """A notebook parameter, CLI option, environment setting or API argument has the wrong name, type or range.
+
+    API arguments are checked at the function boundary by :mod:`labkit.core.checks`.
+    """
 
     family = "parameter"
 

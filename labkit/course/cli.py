@@ -9,24 +9,30 @@ from pathlib import Path
 
 from labkit.core.errors import LabkitError
 from labkit.course.notebooks import course_notebooks, notebooks_dir, resolve
-from labkit.course.pairing import PairingError, first_difference, sync
+from labkit.course.pairing import first_difference, sync
 from labkit.course.params import ParameterError, parse_cli_value, read_params, validate
 from labkit.course.runner import NotebookFailed, prepare, run_notebook, strip_run_metadata
-from labkit.course.student import StudentBuildError
 
 
-def _parse_pairs(notebook: Path, pairs: list[list[str]]) -> dict:
+def _parse_pairs(notebook: Path, pairs: list[list[str]], profile: str | None = None) -> dict:
+    """``-p NAME VALUE`` pairs → typed values. A name given twice, or ``-p profile`` beside a different
+    ``--profile``, is refused: silently keeping the last one runs something other than what was typed."""
     declared = read_params(notebook)
     values = {}
     for name, raw in pairs:
         if name not in declared:
             validate(declared, {name: None}, notebook.name)  # raises with a did-you-mean message
+        if name in values:
+            raise ParameterError(f"-p {name} is given twice ({values[name]!r} and {raw!r})",
+                                 fix=f"give it once; to run several values, use labkit sweep {notebook.stem} -p {name} V1 V2")
         values[name] = parse_cli_value(raw, declared[name])
+    if profile is not None and "profile" in values and values["profile"] != profile:
+        raise ParameterError(f"-p profile {values['profile']} and --profile {profile} disagree", fix="give one of them")
     return values
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    for nb in course_notebooks():
+    for nb in course_notebooks(required=True):
         params = read_params(nb)
         print(f"{nb.stem:34s} " + ", ".join(f"{p.name}={p.default!r}" for p in params.values()))
     return 0
@@ -64,11 +70,17 @@ def _refuse_protected_out(out: Path, notebooks: list[Path], flat: bool) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     if args.all == bool(args.notebooks):
         raise ParameterError("labkit run: name notebooks or pass --all (not both)")
-    notebooks = course_notebooks() if args.all else [resolve(n) for n in args.notebooks]
+    notebooks = course_notebooks(required=True) if args.all else [resolve(n) for n in args.notebooks]
     if args.flat and len(notebooks) > 1:
         raise ParameterError("labkit run --flat takes a single notebook")
     if args.inplace and (args.params or args.profile not in (None, "quick")):
         raise ParameterError("labkit run --inplace executes committed notebooks with their quick defaults only")
+    if args.inplace:
+        outside = [nb.name for nb in notebooks if nb.resolve().parent != notebooks_dir().resolve()]
+        if outside:
+            raise ParameterError(f"labkit run --inplace rewrites the course's committed notebooks only; {outside[0]} "
+                                 f"is not in {notebooks_dir()}", fix="run it with --out instead")
+        args.profile = None  # --profile quick is the default: injecting it would make a parameterised notebook
     if not args.inplace:
         _refuse_protected_out(Path(args.out), notebooks, args.flat)
     # An edit to a text source (NN_name.py) must be what runs: bring each pair level *before* executing. Without
@@ -77,7 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if paired:
         sync(paired)
     # Validate everything first: a typo in the last notebook's parameters must not cost a whole run.
-    plans = [(nb, _parse_pairs(nb, args.params or [])) for nb in notebooks]
+    plans = [(nb, _parse_pairs(nb, args.params or [], args.profile)) for nb in notebooks]
     for nb, values in plans:
         prepare(nb, values, args.profile)
     results = []
@@ -102,8 +114,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     nb = resolve(args.notebook)
     out = Path(args.out or f"runs/sweep_{nb.stem}")
+    _refuse_protected_out(out, [nb], flat=True)
+    if nb.with_suffix(".py").is_file() and nb.resolve().parent == notebooks_dir().resolve():
+        sync([nb])  # the runs execute the .ipynb: an edit to the text source must be in it first
     rows = sweep(nb, args.axes, out, workers=args.workers, scheduler=args.scheduler, profile=args.profile,
-                 progress=not args.quiet)
+                 progress=not args.quiet, force=args.force)
     print((out / "sweep.md").read_text())
     failed = [r["run"] for r in rows if r["status"] != "ok"]
     print(f"{len(rows) - len(failed)} of {len(rows)} runs ok; table: {out / 'sweep.csv'}")
@@ -117,7 +132,7 @@ def cmd_student(args: argparse.Namespace) -> int:
 
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise ParameterError(f"--out {args.out} is a file, not a folder", fix="name a folder (it is created if missing)")
-    notebooks = [resolve(n) for n in args.notebooks] if args.notebooks else course_notebooks()
+    notebooks = [resolve(n) for n in args.notebooks] if args.notebooks else course_notebooks(required=True)
     counts = build_student(notebooks, Path(args.out), force=args.force)
     for name, n in counts.items():
         print(f"{name:40s} {n} exercise solution(s) replaced")
@@ -126,21 +141,22 @@ def cmd_student(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    notebooks = [resolve(n) for n in args.notebooks] if args.notebooks else course_notebooks()
-    sync(notebooks, quiet=not args.verbose)
-    for nb in notebooks:
+    notebooks = [resolve(n) for n in args.notebooks] if args.notebooks else course_notebooks(required=True)
+    done = sync(notebooks, keep=args.keep)
+    for nb, what in zip(notebooks, done, strict=True):
         problem = first_difference(nb)
-        print(f"{nb.stem:34s} {problem or 'in sync with ' + nb.with_suffix('.py').name}")
+        print(f"{nb.stem:34s} {problem or what.split(': ', 1)[1]}")
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from labkit.course.predict import predict_folder
+    from labkit.course.predict import predict_folder, safe_text
 
     res = predict_folder(args.folder, args.csv, args.model, args.checkpoint, args.att_maps, args.batch_size,
                          args.recursive, progress=not args.quiet)
-    maps = f"; {len(res.attention_maps)} attention-map PNGs in {args.att_maps}" if res.attention_maps else ""
-    print(f"scored {res.scored} image(s) -> {res.csv}{maps}; skipped {len(res.skipped)} unreadable")
+    maps = f"; {len(res.attention_maps)} attention-map PNGs in {safe_text(args.att_maps)}" if res.attention_maps else ""
+    print(f"scored {res.scored} image(s) -> {safe_text(str(res.csv))}{maps}; skipped {len(res.skipped)} "
+          "unreadable or broken")
     return 0
 
 
@@ -181,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None, help="address of a Dask distributed scheduler to run on")
     p.add_argument("--profile", choices=["quick", "full"], default=None)
     p.add_argument("--out", default=None, help="sweep folder (default: runs/sweep_<notebook>)")
+    p.add_argument("--force", action="store_true",
+                   help="re-run finished runs in --out that another notebook, version or profile produced "
+                        "(their folders move to .replaced/)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("student", help="generate the student notebooks (solutions stubbed, outputs cleared)")
@@ -190,7 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_student)
     p = sub.add_parser("sync", help="bring each notebook and its text source (NN_name.py) level after an edit")
     p.add_argument("notebooks", nargs="*", help="default: every course notebook")
-    p.add_argument("--verbose", action="store_true", help="show what jupytext did")
+    p.add_argument("--keep", choices=["py", "ipynb"], default=None,
+                   help="when both sides changed since the last sync: the side whose inputs win (the other's edits are lost)")
     p.set_defaults(func=cmd_sync)
     p = sub.add_parser("predict", help="score a folder of images: a CSV of memorability scores (+ AMNet attention maps)")
     p.add_argument("folder")
@@ -208,6 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _library_error_families() -> dict[str, str]:
+    """Class name → family of every LabkitError subclass (a notebook's exception arrives as its class name only)."""
+    found, todo = {}, [LabkitError]
+    while todo:
+        cls = todo.pop()
+        found[cls.__name__] = cls.family
+        todo += cls.__subclasses__()
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a subcommand. Bad input is one line on stderr and exit status 2; a failing notebook exits 1."""
     args = build_parser().parse_args(argv)
@@ -216,10 +246,14 @@ def main(argv: list[str] | None = None) -> int:
     except NotebookFailed as e:
         if args.debug:
             raise
+        family = _library_error_families().get(e.ename)
+        if family:  # the notebook met bad input (a data file, a folder): labkit's message first, as for any bad input
+            print(f"labkit: error ({family}): {' '.join(e.evalue.split())}", file=sys.stderr)
+            print(f"labkit: raised inside {e}", file=sys.stderr)
+            return 2
         print(f"labkit: notebook failed: {e}", file=sys.stderr)
         return 1
-    except (LabkitError, PairingError, FileNotFoundError, IsADirectoryError, NotADirectoryError,
-            PermissionError, StudentBuildError) as e:
+    except (LabkitError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as e:
         if args.debug:
             raise
         kind = getattr(e, "family", None) or type(e).__name__

@@ -6,18 +6,33 @@ import os
 import re
 from pathlib import Path
 
+from labkit.core.errors import ParameterError
+
 _ORDERED = re.compile(r"^\d\d_.+\.ipynb$")
 
 
+ENV = "LABKIT_NOTEBOOKS"
+
+
 def notebooks_dir() -> Path:
-    env = os.environ.get("LABKIT_NOTEBOOKS")
+    env = os.environ.get(ENV)
     return Path(env) if env else Path(__file__).resolve().parents[2] / "notebooks"
 
 
-def course_notebooks(root: Path | None = None) -> list[Path]:
-    """The course's notebooks in order (files named ``NN_name.ipynb``)."""
+def course_notebooks(root: Path | None = None, required: bool = False) -> list[Path]:
+    """The course's notebooks in order (files named ``NN_name.ipynb``).
+
+    ``required``: a command that acts on "every notebook" (``run --all``, ``student``, ``sync``) must not do
+    nothing and exit 0 because ``LABKIT_NOTEBOOKS`` points at the wrong folder: it gets a ParameterError instead.
+    """
     root = root or notebooks_dir()
-    return sorted(p for p in root.glob("*.ipynb") if _ORDERED.match(p.name))
+    found = sorted(p for p in root.glob("*.ipynb") if _ORDERED.match(p.name))
+    if required and not found:
+        what = "is not a folder" if not root.is_dir() else "holds no course notebooks (NN_name.ipynb)"
+        raise ParameterError(f"the notebooks folder {root} {what}",
+                             fix=f"unset {ENV} or point it at the course's notebooks/ folder" if os.environ.get(ENV)
+                             else "run labkit from a clone of the course")
+    return found
 
 
 def resolve(name: str, root: Path | None = None) -> Path:

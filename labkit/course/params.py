@@ -26,6 +26,7 @@ from labkit.core.errors import ParameterError
 __all__ = ["Param", "ParameterError", "Range", "parse_cli_value", "read_params", "validate"]
 
 
+INT64 = (-(2**63), 2**63 - 1)  # torch, NumPy and JSON readers elsewhere all take whole numbers in this range
 _CHOICES = re.compile(r"^\s*([\w.\-]+(?:\s*\|\s*[\w.\-]+)+)\s*[:;,—-]")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _RANGE = re.compile(rf"^\s*(?:(?P<op>[<>])\s*(?P<bound>{_NUMBER})|(?P<lo>{_NUMBER})?\s*\.\.\s*(?P<hi>{_NUMBER})?)\s*:")
@@ -218,6 +219,9 @@ def validate_param_value(param: Param, value: Any) -> Any:
     if (param.range and isinstance(value, int | float) and not isinstance(value, bool)
             and not (math.isfinite(value) and param.range.contains(value))):
         raise ParameterError(f"parameter {param.name!r} must be {param.range}; got {value!r}")
+    if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
+        raise ParameterError(f"parameter {param.name!r} must fit in 64 bits (between {INT64[0]} and {INT64[1]}); "
+                             f"got {value!r}")
     if isinstance(value, int) and not isinstance(value, bool) and param.type == "float":
         value = float(value)
     return value

@@ -5,14 +5,24 @@ scores every image in a folder with ResMem's published weights or with an AMNet 
 ``labkit.models.amnet.save_checkpoint``, e.g. by notebook 03), writes a CSV of memorability scores
 (``name,prediction``) and, for AMNet, one attention-map PNG per image (the per-step maps on one shared colour
 scale). Images are decoded a batch at a time, so memory stays flat for a large folder; an image that cannot be
-read is reported by name and skipped — never scored as something else.
+read, and a broken or looping symbolic link, is reported by name and skipped — never scored as something else.
+
+Nothing is lost and nothing is half-done: every argument, the folder and the checkpoint (configuration, weights and
+feature recipe) are checked before any model loads; the CSV and the maps are written to temporary names and put in
+place only when the whole folder has been scored with finite scores, so a bad value, an error or Ctrl-C leaves
+every file that was there before as it was. File names that are not valid UTF-8 are scored, their undecodable bytes
+written as ``\\xNN`` in the CSV, the messages and the map names.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import os
+import shutil
+import stat
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +31,7 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from labkit.core.errors import DataError, ParameterError
+from labkit.core.errors import CheckpointError, DataError, ParameterError
 from labkit.data.images import load_image
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
@@ -35,15 +45,56 @@ class PredictResult:
     attention_maps: list[Path] = field(default_factory=list)
 
 
+def safe_text(text: str) -> str:
+    """``text`` (a file name, or a message holding one) as text that always encodes: bytes of a name that are not
+    UTF-8, which Python keeps as surrogates, become ``\\xNN``."""
+    try:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    except UnicodeError:  # a surrogate that did not come from a file name
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _scan(folder: Path, recursive: bool) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(image files, sorted; the entries named like images that cannot be opened — a dangling or looping link —
+    with why). Other files, and folders named like images, are not images and are left out silently."""
+    if not folder.is_dir():
+        raise ParameterError(f"{folder} is not a folder of images", fix="name a folder that holds .jpg/.png files")
+    files, unreachable = [], []
+    for p in folder.glob("**/*" if recursive else "*"):
+        if p.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        try:
+            mode = p.stat().st_mode  # follows links
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                why = "symbolic link that loops (it leads back to itself)"
+            elif p.is_symlink() and e.errno == errno.ENOENT:
+                why = f"symbolic link to {os.readlink(p)}, which does not exist"
+            else:
+                why = f"cannot be opened ({e.strerror})"
+            unreachable.append((p, safe_text(why)))
+            continue
+        if stat.S_ISREG(mode):
+            files.append(p)
+    return sorted(files), sorted(unreachable)
+
+
+def _nothing_to_score(folder: Path, skipped: Sequence[tuple[str, str]] = ()) -> DataError:
+    """The one error for a folder without a single image to score: none named like one, or none readable."""
+    if not skipped:
+        return DataError(f"no image files to score (none named {', '.join(IMAGE_SUFFIXES)})", path=safe_text(str(folder)),
+                         fix="name a folder of photos")
+    shown = "; ".join(f"{n}: {why}" for n, why in skipped[:3]) + (f"; and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+    return DataError(f"no image files to score: all {len(skipped)} image file(s) were skipped as unreadable ({shown})",
+                     path=safe_text(str(folder)), fix="check the files, or name another folder")
+
+
 def find_images(folder: str | Path, recursive: bool = False) -> list[Path]:
     """Image files in ``folder`` (by suffix), sorted, so the CSV's order does not depend on the file system."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise ParameterError(f"{folder} is not a folder of images", fix="name a folder that holds .jpg/.png files")
-    pattern = "**/*" if recursive else "*"
-    found = sorted(p for p in folder.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    found, unreachable = _scan(folder, recursive)
     if not found:
-        raise DataError(f"no image files ({', '.join(IMAGE_SUFFIXES)}) in {folder}", path=folder)
+        raise _nothing_to_score(folder, [(safe_text(str(p.relative_to(folder))), why) for p, why in unreachable])
     return found
 
 
@@ -55,15 +106,20 @@ def _readable(paths: Sequence[Path], skipped: list[tuple[str, str]], root: Path)
             ok.append(p)
         except DataError as e:
             why = str(e).removeprefix(f"{p}: ").removeprefix(f"{p}:")  # the name is given beside it, relative to root
-            skipped.append((str(p.relative_to(root)), why.strip()))
+            skipped.append((_name(p, root), safe_text(why.strip())))
     return ok, images
+
+
+def _name(p: Path, root: Path) -> str:
+    """The name a CSV row and a message give an image: its path under ``root``, always encodable."""
+    return safe_text(str(p.relative_to(root)))
 
 
 def _map_names(paths: Sequence[Path], root: Path) -> dict[Path, str]:
     """A distinct attention-map name for each image: its path under ``root`` with "/" as "__" and dots as "_",
     extension dropped (``a.png`` → ``a``) unless two images would then share a map (``a.png``, ``a.jpg`` → ``a_png``,
-    ``a_jpg``); a clash left after that gets a number."""
-    flat = {p: str(p.relative_to(root)).replace("/", "__") for p in paths}
+    ``a_jpg``); a clash left after that gets a number. Undecodable bytes of a name are written ``_xNN``."""
+    flat = {p: _name(p, root).replace("\\", "_").replace("/", "__") for p in paths}
     short = {p: str(Path(n).with_suffix("")).replace(".", "_") for p, n in flat.items()}
     counts: dict[str, int] = {}
     for v in short.values():
@@ -84,6 +140,59 @@ def _batches(paths: Sequence[Path], size: int) -> Iterator[Sequence[Path]]:
         yield paths[i : i + size]
 
 
+def _check_output(path: Path, option: str, folder: bool) -> None:
+    """Refuse an output path that cannot be written, before any work: a file (or folder, for a CSV) already in its
+    place, a file where one of its parent folders should be, or a parent folder that cannot be written in."""
+    if folder and path.exists() and not path.is_dir():
+        raise ParameterError(f"{option} {path} is a file, not a folder", fix="name a folder for the maps")
+    if not folder and path.is_dir():
+        raise ParameterError(f"{option} {path} is a folder", fix="name the CSV file to write, e.g. scores.csv")
+    parent = path if folder and path.is_dir() else path.parent  # an existing maps folder must itself be writable
+    while not parent.exists():
+        if parent.is_symlink():  # a dangling link where a folder should be
+            raise ParameterError(f"{option} {path}: {parent} is a broken symbolic link, not a folder",
+                                 fix=f"name {option} under an existing folder")
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ParameterError(f"{option} {path}: {parent} is a file, not a folder, so nothing can be written under it",
+                             fix=f"name {option} under a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ParameterError(f"{option} {path}: cannot write in {parent} (permission denied)",
+                             fix="name a path in a folder you can write to")
+
+
+def _real(path: Path) -> Path:
+    """``path`` with its links followed as far as they go (``Path.resolve`` raises on a looping link)."""
+    return Path(os.path.realpath(path))
+
+
+def _make_dirs(path: Path) -> list[Path]:
+    """``path.mkdir(parents=True)``; the folders it created, outermost first (removed again if the run fails)."""
+    missing = [d for d in (path, *path.parents) if not d.exists()][::-1]
+    path.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def _remove_dirs(created: Sequence[Path]) -> None:
+    for d in reversed(created):
+        try:
+            d.rmdir()
+        except OSError:  # not empty: something else was put there meanwhile
+            continue
+
+
+def _new_temp(path: Path) -> Path:
+    """A new, empty, hidden file beside ``path`` (created with the usual permissions); never an existing one."""
+    for k in range(1000):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}{f'.{k}' if k else ''}.tmp")
+        try:
+            with open(tmp, "x"):
+                return tmp
+        except FileExistsError:
+            continue
+    raise ParameterError(f"cannot create a temporary file beside {path}", fix="remove the old .*.tmp files there")
+
+
 def predict_folder(folder: str | Path, csv_out: str | Path, model: str = "resmem", checkpoint: str | Path | None = None,
                    att_maps: str | Path | None = None, batch_size: int = 8, recursive: bool = False,
                    progress: bool = True) -> PredictResult:
@@ -94,67 +203,111 @@ def predict_folder(folder: str | Path, csv_out: str | Path, model: str = "resmem
         raise ParameterError("--model amnet needs --checkpoint (a file saved by labkit.models.amnet.save_checkpoint)")
     if att_maps is not None and model != "amnet":
         raise ParameterError("attention maps come from AMNet: use --model amnet with --att-maps")
-    if not isinstance(batch_size, int) or batch_size < 1:
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise ParameterError(f"batch size must be a whole number >= 1, got {batch_size!r}")
     csv_out = Path(csv_out)
-    if csv_out.is_dir():
-        raise ParameterError(f"--csv {csv_out} is a folder", fix="name the CSV file to write, e.g. scores.csv")
+    _check_output(csv_out, "--csv", folder=False)
     root = Path(folder)
-    paths = find_images(root, recursive)
-    # Nothing is lost by a misdirected output: never write over an input, never put maps where the next run of the
-    # same command would score them as photos.
-    inputs = {p.resolve() for p in paths}
-    if csv_out.resolve() in inputs:
+    paths, unreachable = _scan(root, recursive)
+    skipped = [(_name(p, root), why) for p, why in unreachable]
+    if not paths:
+        raise _nothing_to_score(root, skipped)
+    # Nothing is lost by a misdirected output: never write over an input (an image, or a link named like one), never
+    # put maps where the next run of the same command would score them as photos.
+    inputs = {q for p in (*paths, *(p for p, _ in unreachable)) for q in (_real(p), _real(p.parent) / p.name)}
+    if _real(csv_out) in inputs or _real(csv_out.parent) / csv_out.name in inputs:
         raise ParameterError(f"--csv {csv_out} is one of the images to score; it would be overwritten",
                              fix="name a new CSV file, e.g. scores.csv")
+    maps_dir = None
     if att_maps is not None:
-        maps = Path(att_maps).resolve()
-        if maps == root.resolve() or (recursive and root.resolve() in maps.parents):
+        maps_dir = Path(att_maps)
+        maps, real_root = _real(maps_dir), _real(root)
+        if maps == real_root or (recursive and real_root in maps.parents):
             raise ParameterError(f"--att-maps {att_maps} is inside the folder being scored: its maps could replace "
                                  "photos and be scored as photos next time", fix="write the maps to another folder")
-        if maps.exists() and not maps.is_dir():
-            raise ParameterError(f"--att-maps {att_maps} is a file, not a folder", fix="name a folder for the maps")
+        _check_output(maps_dir, "--att-maps", folder=True)
     map_names = _map_names(paths, root)
-    score_batch, grid = _model(model, checkpoint)
-    result = PredictResult(csv_out, 0)
-    csv_out.parent.mkdir(parents=True, exist_ok=True)
+    score_batch, grid = _model(model, checkpoint)  # an AMNet checkpoint is checked whole here; no backbone loads yet
+    result = PredictResult(csv_out, 0, skipped)
     bar = tqdm(total=len(paths), desc=f"{model} predict", unit="image", disable=not progress)
-    # Rows go to a temporary file renamed at the end: a failed or interrupted run leaves the previous CSV whole.
-    tmp_csv = csv_out.with_name(f".{csv_out.name}.tmp")
+    # Rows go to a temporary file and maps to a temporary folder, put in place at the end: a failed or interrupted run
+    # leaves the previous CSV and maps whole.
+    created = _make_dirs(csv_out.parent)
+    tmp_csv, stage, staged = None, None, []
     try:
-        with open(tmp_csv, "w", newline="") as f:
+        tmp_csv = _new_temp(csv_out)
+        if maps_dir is not None:
+            created += _make_dirs(maps_dir)
+            stage = Path(tempfile.mkdtemp(prefix=".labkit-maps-", suffix=".tmp", dir=maps_dir))
+        with open(tmp_csv, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(["name", "prediction"])
             for chunk in _batches(paths, batch_size):
                 ok, images = _readable(chunk, result.skipped, root)
                 if ok:
                     scores, alphas = score_batch(images)
+                    scores = np.asarray(scores, dtype=float).reshape(-1)
+                    _refuse_non_finite(scores, ok, root, model, checkpoint)
                     for p, s in zip(ok, scores, strict=True):
-                        writer.writerow([str(p.relative_to(root)), f"{float(s):.6f}"])
+                        writer.writerow([_name(p, root), f"{float(s):.6f}"])
                     result.scored += len(ok)
-                    if att_maps is not None:
+                    if stage is not None:
                         from labkit.viz.attention import save_attention_maps
 
-                        names = [map_names[p] for p in ok]
-                        result.attention_maps += save_attention_maps(att_maps, names, images, alphas, grid)
+                        staged += save_attention_maps(stage, [map_names[p] for p in ok], images, alphas, grid)
                 bar.update(len(chunk))
         bar.close()
-    except BaseException:  # failed or interrupted: the previous CSV stays as it was
-        tmp_csv.unlink(missing_ok=True)
+        if not result.scored:
+            raise _nothing_to_score(root, result.skipped)
+        for p in staged:
+            os.replace(p, maps_dir / p.name)
+            result.attention_maps.append(maps_dir / p.name)
+        os.replace(tmp_csv, csv_out)
+    except BaseException:  # failed or interrupted: the previous CSV and maps stay as they were
+        bar.close()
+        if tmp_csv is not None:
+            tmp_csv.unlink(missing_ok=True)
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+        _remove_dirs(created)
         raise
-    os.replace(tmp_csv, csv_out)
+    if stage is not None:
+        shutil.rmtree(stage, ignore_errors=True)
     for name, why in result.skipped:
         print(f"labkit predict: skipped {name}: {why}", file=sys.stderr)
     return result
 
 
+def _refuse_non_finite(scores: np.ndarray, ok: Sequence[Path], root: Path, model: str,
+                       checkpoint: str | Path | None) -> None:
+    """A nan or inf score is never written: it says the model is broken, not the image."""
+    bad = ~np.isfinite(scores)
+    if not bad.any():
+        return
+    i = int(np.argmax(bad))
+    what = f"gave a non-finite score ({scores[i]}) for {_name(ok[i], root)}"
+    if model == "amnet":
+        raise CheckpointError(f"the AMNet checkpoint {what}", path=safe_text(str(checkpoint)),
+                              fix="its weights or recipe are broken; save a checkpoint of a good model")
+    raise DataError(f"ResMem {what}", path=safe_text(str(root)),
+                    fix="its weights may be damaged; reinstall resmem==1.1.6")
+
+
 def _model(kind: str, checkpoint: str | Path | None):
-    """(score a list of PIL images → (scores, attention or None), the attention grid or None)."""
+    """(score a list of PIL images → (scores, attention or None), the attention grid or None). An AMNet checkpoint is
+    read and checked whole now; the CNN (ResMem, or AMNet's backbone) loads at the first batch with a readable image,
+    so a folder without one costs no model load."""
     if kind == "resmem":
         from labkit.models import resmem
 
-        net = resmem.load_pretrained()
-        return (lambda images: (resmem.predict(net, images, batch_size=len(images), progress=False), None)), None
+        nets: list = []
+
+        def score_resmem(images: list[Image.Image]) -> tuple[np.ndarray, None]:
+            if not nets:
+                nets.append(resmem.load_pretrained())
+            return resmem.predict(nets[0], images, batch_size=len(images), progress=False), None
+
+        return score_resmem, None
     from labkit.models import amnet
 
     net, recipe = amnet.load_checkpoint(checkpoint)
@@ -164,5 +317,5 @@ def _model(kind: str, checkpoint: str | Path | None):
         pred, alpha = net.predict(maps)
         return pred.numpy(), alpha.numpy()
 
-    side = int(round(net.cfg.locations ** 0.5))
+    side = amnet.feature_side(recipe["crop"], recipe["stage"], recipe.get("pool", 1))
     return score, (side, side)

@@ -8,18 +8,35 @@ from pathlib import Path
 
 import nbformat
 
+from labkit.core.errors import LabkitError
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = 'raise NotImplementedError("Exercise: write your solution here")'
 _REGION = re.compile(rf"^(?P<indent>[ \t]*){re.escape(BEGIN)}[^\n]*\n.*?^[ \t]*{re.escape(END)}[^\n]*(\n|$)",
                      re.S | re.M)
 
 
-class StudentBuildError(ValueError):
-    """A solution region is malformed (unbalanced markers), or the output folder would lose work."""
+class StudentBuildError(LabkitError, ValueError):
+    """A solution region is malformed (unbalanced or misspelt markers), or the output folder would lose work."""
+
+    family = "notebook"
+
+
+_NEAR_MISS = re.compile(r"^\s*#+\s*(begin|end)[\s_-]*solution", re.I)
+
+
+def _refuse_near_misses(source: str, where: str) -> None:
+    """A misspelt marker (``###BEGIN SOLUTION``, ``### Begin Solution``) is not a marker, so the solution under it
+    would ship to students: refuse it, naming the line."""
+    for lineno, line in enumerate(source.splitlines(), 1):
+        if _NEAR_MISS.match(line) and not line.strip().startswith((BEGIN, END)):
+            raise StudentBuildError(f"{where} line {lineno}: {line.strip()!r} looks like a solution marker but is not "
+                                    f"one; write exactly {BEGIN!r} / {END!r} (nothing was written)")
 
 
 def strip_solutions(source: str, markdown: bool = False, where: str = "cell") -> str:
     """Replace each solution region by a stub at the region's indentation."""
+    _refuse_near_misses(source, where)
     if source.count(BEGIN) != source.count(END):
         raise StudentBuildError(f"{where}: {source.count(BEGIN)} '{BEGIN}' but {source.count(END)} '{END}'")
 

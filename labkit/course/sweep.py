@@ -10,6 +10,7 @@ the points whose ``status.json`` says they finished.
 from __future__ import annotations
 
 import csv
+import hashlib
 import itertools
 import json
 import os
@@ -54,7 +55,13 @@ def grid(notebook: Path, axes: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
             raise ParameterError(f"-p {name} needs at least one value to sweep over", fix=f"e.g. -p {name} 1 2 3")
         if name not in declared:
             validate(declared, {name: None}, notebook.name)  # raises, naming the closest parameter
-        parsed.append([(name, parse_cli_value(r, declared[name])) for r in raws])
+        values = [parse_cli_value(r, declared[name]) for r in raws]
+        keys = [json.dumps(v, sort_keys=True) for v in values]
+        repeated = sorted({raws[i] for i, k in enumerate(keys) if keys.count(k) > 1})
+        if repeated:
+            raise ParameterError(f"-p {name}: the value(s) {', '.join(repeated)} appear twice; each would run into the "
+                                 "same folder", fix=f"give each value of {name} once")
+        parsed.append([(name, v) for v in values])
     names = [axis[0][0] for axis in parsed]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -63,12 +70,30 @@ def grid(notebook: Path, axes: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
     return [dict(combo) for combo in itertools.product(*parsed)]
 
 
+MAX_NAME = 120  # characters of a run folder's name: well under the 255 bytes file systems allow
+
+
+def _params_hash(params: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
+
+
 def run_name(params: dict[str, Any]) -> str:
-    """A readable, filesystem-safe folder name such as ``lstm_steps=3__epochs=35``."""
+    """A readable, filesystem-safe folder name such as ``lstm_steps=3__epochs=35``; a name that would pass
+    ``MAX_NAME`` is cut and given a hash of the values, so it stays unique and creatable."""
     if not params:
         return "defaults"
     safe = lambda v: "".join(c if c.isalnum() or c in "-._" else "_" for c in json.dumps(v).strip('"'))  # noqa: E731
-    return "__".join(f"{k}={safe(v)}" for k, v in params.items())
+    name = "__".join(f"{k}={safe(v)}" for k, v in params.items())
+    if len(name.encode()) > MAX_NAME:
+        name = name.encode()[: MAX_NAME - 12].decode(errors="ignore") + "__" + _params_hash(params)
+    return name
+
+
+def run_names(points: Sequence[dict[str, Any]]) -> list[str]:
+    """One folder name per grid point, unique: values that read the same once made safe (``a b``, ``a_b``,
+    ``a:b``) each get a hash of their values appended, so no two runs ever share (and merge into) one folder."""
+    names = [run_name(p) for p in points]
+    return [f"{n}__{_params_hash(p)}" if names.count(n) > 1 else n for n, p in zip(names, points, strict=True)]
 
 
 def inside_sweep() -> bool:
@@ -127,13 +152,19 @@ def execute(spec: RunSpec) -> dict[str, Any]:
     if spec.threads:
         env[SWEEP_THREADS_ENV] = str(spec.threads)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    status = {
-        "status": "ok" if proc.returncode == 0 else "failed",
-        "params": spec.params,
-        "seconds": round(time.perf_counter() - start, 1),
-        "error": "" if proc.returncode == 0 else _error_line(proc.stderr),
-    }
-    (folder / STATUS).write_text(json.dumps(status, indent=2))
+    # The run wrote status.json itself (running → ok | failed | interrupted, with its provenance); add what only
+    # the sweep knows. A run refused before it started wrote none: say why.
+    try:
+        status = json.loads((folder / STATUS).read_text())
+    except (OSError, json.JSONDecodeError):
+        status = {}
+    ok = proc.returncode == 0 and status.get("status") == "ok"
+    status.update(status="ok" if ok else "failed" if status.get("status") != "interrupted" else "interrupted",
+                  params=spec.params, seconds=round(time.perf_counter() - start, 1),
+                  error="" if ok else _error_line(proc.stderr))
+    tmp = folder / f".{STATUS}.tmp"
+    tmp.write_text(json.dumps(status, indent=2, default=str))
+    os.replace(tmp, folder / STATUS)
     return status
 
 
@@ -144,42 +175,77 @@ def _error_line(stderr: str) -> str:
     return (ours or lines[-1:] or ["unknown error (no message)"])[0][:500]
 
 
-def _done(folder: Path, params: dict[str, Any]) -> bool:
+def _status(folder: Path) -> dict[str, Any]:
     try:
-        status = json.loads((folder / STATUS).read_text())
+        return json.loads((folder / STATUS).read_text())
     except (OSError, json.JSONDecodeError):
-        return False
-    return status.get("status") == "ok" and status.get("params") == params
+        return {}
+
+
+_ORIGIN = ("notebook", "notebook_sha256", "parameters", "labkit_version")
+
+
+def _same_origin(status: dict[str, Any], origin: dict[str, Any]) -> bool:
+    want = json.loads(json.dumps(origin, default=str))  # tuples → lists, as status.json holds them
+    return all(status.get(k) == want[k] for k in _ORIGIN)
 
 
 def sweep(notebook: Path, axes: Sequence[Sequence[str]], out: Path, workers: int = 1,
-          scheduler: str | None = None, profile: str | None = None, progress: bool = True) -> list[dict[str, Any]]:
-    """Run the grid (skipping finished points) and return one row per point."""
+          scheduler: str | None = None, profile: str | None = None, progress: bool = True,
+          force: bool = False) -> list[dict[str, Any]]:
+    """Run the grid and return one row per point.
+
+    A point is skipped only when its folder holds a finished run produced by *this* notebook's current cells, with
+    every parameter value (defaults included) and the labkit version the same (``status.json`` records them). A
+    finished run that differs (an older notebook, another notebook's sweep, another profile) is never reported as
+    this sweep's result and never silently replaced: the sweep refuses, and ``force`` re-runs such points after
+    moving their folders to ``out/.replaced/``.
+    """
+    from labkit.course.runner import prepare, provenance, run_lock
+
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ParameterError(f"--workers must be a whole number >= 1, got {workers!r}", fix="e.g. --workers 2")
     points = grid(notebook, axes)
     if out.exists() and not out.is_dir():
         raise ParameterError(f"--out {out} is a file, not a folder", fix="name a folder (it is created if missing)")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    per_run = None if scheduler else max(1, cores // max(1, workers))
-    specs = [RunSpec(str(notebook), p, str(out / run_name(p)), profile, per_run) for p in points]
-    todo = [s for s in specs if not _done(Path(s.folder), s.params)]
-    if len(todo) < len(specs) and progress:
-        print(f"sweep: {len(specs) - len(todo)} of {len(specs)} runs already finished, skipping them")
-    if todo and scheduler:
-        from dask.distributed import Client, as_completed
+    per_run = None if scheduler else max(1, cores // workers)
+    specs = [RunSpec(str(notebook), p, str(out / name), profile, per_run) for p, name in zip(points, run_names(points), strict=True)]
+    origins = {s.folder: provenance(notebook, prepare(notebook, s.params, profile)) for s in specs}
+    with run_lock(out):
+        finished = {s.folder: _status(Path(s.folder)) for s in specs}
+        stale = [s for s in specs if finished[s.folder].get("status") == "ok" and not _same_origin(finished[s.folder], origins[s.folder])]
+        if stale and not force:
+            first = finished[stale[0].folder]
+            why = next((k for k in _ORIGIN if first.get(k) != json.loads(json.dumps(origins[stale[0].folder], default=str))[k]), "origin")
+            raise ParameterError(
+                f"{len(stale)} finished run(s) in {out} were produced by something else (first: {Path(stale[0].folder).name}, "
+                f"whose {why} differs); they are not results of this sweep and nothing was run",
+                fix="choose a new --out, or pass --force to re-run them (their folders move to .replaced/)")
+        if stale:
+            moved = out / ".replaced" / time.strftime("%Y%m%d-%H%M%S")
+            moved.mkdir(parents=True, exist_ok=True)
+            for s in stale:
+                os.replace(s.folder, moved / Path(s.folder).name)
+        todo = [s for s in specs if not (finished[s.folder].get("status") == "ok" and s not in stale)]
+        if len(todo) < len(specs) and progress:
+            print(f"sweep: {len(specs) - len(todo)} of {len(specs)} runs already finished, skipping them")
+        if todo and scheduler:
+            from dask.distributed import Client, as_completed
 
-        try:
-            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
-        except (OSError, TimeoutError, ValueError) as e:
-            raise ParameterError(f"cannot reach the Dask scheduler at {scheduler!r} within {SCHEDULER_TIMEOUT} s "
-                                 f"({type(e).__name__})", fix="start it (dask scheduler) or drop --scheduler") from None
-        with client:
-            futures = client.map(execute, todo, pure=False)
-            for _ in tqdm(as_completed(futures), total=len(futures), desc="sweep (dask)", disable=not progress):
-                pass
-    elif todo:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            list(tqdm(pool.map(execute, todo), total=len(todo), desc="sweep", disable=not progress))
-    return collect(out, specs)
+            try:
+                client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+            except (OSError, TimeoutError, ValueError) as e:
+                raise ParameterError(f"cannot reach the Dask scheduler at {scheduler!r} within {SCHEDULER_TIMEOUT} s "
+                                     f"({type(e).__name__})", fix="start it (dask scheduler) or drop --scheduler") from None
+            with client:
+                futures = client.map(execute, todo, pure=False)
+                for _ in tqdm(as_completed(futures), total=len(futures), desc="sweep (dask)", disable=not progress):
+                    pass
+        elif todo:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(tqdm(pool.map(execute, todo), total=len(todo), desc="sweep", disable=not progress))
+        return collect(out, specs)
 
 
 def _flatten(prefix: str, value: Any, row: dict[str, Any]) -> None:

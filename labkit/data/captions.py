@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from labkit.core.checks import require_int, require_path, require_strings
 from labkit.core.errors import DataError
 from labkit.data.paths import read_utf8
 from labkit.data.sequences import pad_or_trim
@@ -66,7 +67,13 @@ class Vocabulary:
 
     @classmethod
     def build(cls, captions: Iterable[str], min_count: int = 1) -> Vocabulary:
-        """Words seen at least ``min_count`` times (rarer ones become ``<unk>``)."""
+        """Words seen at least ``min_count`` times (rarer ones become ``<unk>``).
+
+        ``captions`` must be an iterable of strings: ``None`` or one bare string (which would count its
+        letters as words) is refused by name before anything is counted.
+        """
+        captions = require_strings("captions", captions, "caption strings")
+        require_int("min_count", min_count)
         if min_count < 1:
             raise CaptionFormatError(f"min_count must be >= 1, got {min_count}")
         counts = Counter(w for c in captions for w in tokenize(c))
@@ -337,9 +344,12 @@ def read_h5_features(path: str | Path, ids: Iterable[str] | None = None) -> dict
 
     Every problem — not an HDF5 file, a group or a text dataset where a (T, D) array belongs, a missing
     id, NaN or inf features (which would make every loss NaN, many steps later) — is a
-    :class:`CaptionFormatError` naming the file and the key."""
+    :class:`CaptionFormatError` naming the file and the key. ``ids`` must be a list of keys; one bare string
+    is refused (iterating it would ask for its characters), with the list form as the hint."""
+    path = require_path("path", path)
+    if ids is not None:
+        ids = require_strings("ids", ids, "video ids")
     h5py = _h5py()
-    path = Path(path)
     if not path.is_file():
         raise CaptionFormatError(f"feature file {path} does not exist")
     layout = "one (frames, dim) float dataset per video id at the top level (write_h5_features writes it)"

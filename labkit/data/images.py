@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from labkit.core.checks import require_int
 from labkit.core.errors import DataError
 
 ImageLike = str | os.PathLike | Image.Image | np.ndarray
@@ -95,8 +96,10 @@ def load_image(src: ImageLike, min_side: int = 1) -> Image.Image:
     to RGB; transparency composited on white; CMYK/YCbCr through PIL's colour conversion; 16-bit
     scaled to 8-bit by 1/257 (not clipped); animated/multi-page files give their first frame.
     ``min_side``: smallest allowed height/width; smaller is an :class:`ImageTooSmallError`
-    (models resize anyway, so this is a policy choice left to the caller).
+    (models resize anyway, so this is a policy choice left to the caller). It must be an int >= 1, checked
+    before the file is opened: ``"32"`` would otherwise fail as a comparison error after the decode.
     """
+    min_side = require_int("min_side", min_side, at_least=1)
     if isinstance(src, Image.Image):
         where = f"image ({src.mode}, {src.size[0]}×{src.size[1]})"
         img = src
@@ -139,6 +142,7 @@ def load_image(src: ImageLike, min_side: int = 1) -> Image.Image:
 
 def load_images(items: Iterable[ImageLike], min_side: int = 1) -> list[Image.Image]:
     """:func:`load_image` on each item; the error names the failing position too."""
+    min_side = require_int("min_side", min_side, at_least=1)  # once, before the first image is decoded
     out = []
     for i, item in enumerate(items):
         try:

@@ -31,9 +31,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from labkit.core.errors import DataError
+from labkit.core.checks import require_path
+from labkit.core.errors import DataError, ParameterError
 from labkit.data.images import load_image
-from labkit.data.paths import escape_reason, read_utf8
+from labkit.data.paths import escape_reason, odd_character, plain_decimal, read_utf8
 
 
 class LaMemFormatError(DataError):
@@ -48,7 +49,14 @@ class SplitEntry(NamedTuple):
 
 
 def read_split(path: str | os.PathLike, binary: bool = False) -> list[SplitEntry]:
-    """The entries of one split file, in file order; ``binary=True`` accepts only the labels 0 and 1."""
+    """The entries of one split file, in file order; ``binary=True`` accepts only the labels 0 and 1.
+
+    Lines end at ``\\n`` only (a ``\\r`` before it is dropped, for files saved on Windows) and fields are
+    separated by spaces or tabs. Any other control character or whitespace in a line (``\\v``, ``\\f``, a
+    no-break space, U+2028 …) is refused naming the line, not split on as ``str.splitlines``/``str.split``
+    would: that turned one line into two entries, and no LaMem image name holds such a character, so it
+    marks a damaged or hand-edited file the user should see (see :func:`labkit.data.paths.odd_character`).
+    """
     path = Path(path)
     if not path.is_file():
         raise LaMemFormatError(f"{path}: split file not found (expected <root>/splits/<split>.txt)")
@@ -56,11 +64,16 @@ def read_split(path: str | os.PathLike, binary: bool = False) -> list[SplitEntry
     expected = f"'relative/path.jpg {'0|1' if binary else 'score'}'"
     entries: list[SplitEntry] = []
     seen: dict[str, int] = {}
-    for n, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
+    for n, raw in enumerate(text.split("\n"), start=1):
+        where = f"{path}:{n}"
+        raw = raw.removesuffix("\r")
+        odd = odd_character(raw)
+        if odd:
+            raise LaMemFormatError(f"{where}: character {odd}; split files separate fields with spaces and lines "
+                                   "with \\n only — delete it (or re-save the file as plain text)")
+        line = raw.strip(" \t")
         if not line:
             continue
-        where = f"{path}:{n}"
         parts = line.split()
         if len(parts) != 2:
             raise LaMemFormatError(
@@ -84,10 +97,11 @@ def _score(value: str, binary: bool, where: str) -> float:
         if value not in ("0", "1"):
             raise LaMemFormatError(f"{where}: binary label must be 0 or 1, got {value!r}")
         return float(value)
-    try:
-        score = float(value)
-    except ValueError:
-        raise LaMemFormatError(f"{where}: score {value!r} is not a number") from None
+    score = plain_decimal(value)  # not float(): it reads "0.5_0" as 0.5
+    if score is None and value.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        score = math.nan  # a number, but not a usable one: said so below
+    if score is None:
+        raise LaMemFormatError(f"{where}: score {value!r} is not a number (a plain decimal such as 0.734 expected)")
     if not math.isfinite(score):
         raise LaMemFormatError(f"{where}: score {value!r} is not finite")
     if not 0.0 <= score <= 1.0:
@@ -106,9 +120,27 @@ def write_split(path: str | os.PathLike, entries: Sequence[SplitEntry], binary: 
     return path
 
 
+def _split_file(root: Path, split: str) -> Path:
+    """``<root>/splits/<split>.txt``, checked before anything is read.
+
+    ``split`` is a name, not a path: with a separator or ``..`` (``split="../../text"``) it would read a file
+    outside ``splits/`` as if it were a split. Either mistake, and a split that does not exist, names the
+    splits that do.
+    """
+    folder = root / "splits"
+    available = ", ".join(sorted(p.stem for p in folder.glob("*.txt"))) if folder.is_dir() else ""
+    if not isinstance(split, str) or not split or "/" in split or "\\" in split or ".." in split:
+        raise ParameterError(f"split must be the name of a split file in {folder} (no '/', '\\' or '..'), got "
+                             f"{split!r}; available: {available or 'none'}")
+    path = folder / f"{split}.txt"
+    if not path.is_file():
+        raise LaMemFormatError(f"{path}: split file not found; available splits: {available or 'none'}")
+    return path
+
+
 def _split_images(root: Path, split: str, binary: bool) -> tuple[list[SplitEntry], list[Path]]:
     """Entries of ``<root>/splits/<split>.txt`` and their image files, all checked to exist."""
-    entries = read_split(root / "splits" / f"{split}.txt", binary=binary)
+    entries = read_split(_split_file(root, split), binary=binary)
     paths = [root / "images" / e.path for e in entries]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
@@ -121,7 +153,7 @@ def _split_images(root: Path, split: str, binary: bool) -> tuple[list[SplitEntry
 
 def lamem_folder(root: str | os.PathLike, split: str = "train_1", binary: bool = True) -> tuple[list[Path], np.ndarray]:
     """Image paths and labels (float32) of one split of a LaMem folder."""
-    entries, paths = _split_images(Path(root), split, binary)
+    entries, paths = _split_images(require_path("root", root), split, binary)
     return paths, np.array([e.score for e in entries], dtype=np.float32)
 
 
@@ -133,7 +165,7 @@ class LaMemDataset:
     """
 
     def __init__(self, root: str | os.PathLike, split: str = "test_1", transform: Callable | None = None):
-        self.root = Path(root)
+        self.root = require_path("root", root)
         self.items, _ = _split_images(self.root, split, binary=False)  # a caller may shorten items
         self.transform = transform
 

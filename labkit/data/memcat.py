@@ -9,7 +9,8 @@ Layout of the released dataset (``root`` is the folder that holds both)::
 
 The score we use is ``memorability_w_fa_correction`` (hit rate corrected for false alarms), the
 one ResMem was trained against. Rows are read strictly: a missing column, an empty field, a score
-outside [-1, 1], an image path that leaves ``images/`` (absolute or ``..``, the rule of
+outside [-1, 1] or not a plain decimal (``0.5_0``, ``nan``), a control character or odd whitespace
+(``\\v``, a no-break space) in a name, an image path that leaves ``images/`` (absolute or ``..``, the rule of
 :mod:`labkit.data.paths`) or a missing image is a :class:`MemCatFormatError` naming the line.
 """
 
@@ -21,8 +22,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from labkit.core.checks import require_path
 from labkit.core.errors import DataError
-from labkit.data.paths import escape_reason, read_utf8
+from labkit.data.paths import escape_reason, odd_character, plain_decimal, read_utf8
 
 CSV_PATH = Path("data") / "memcat_image_data.csv"
 SCORE_COLUMN = "memorability_w_fa_correction"
@@ -46,7 +48,7 @@ class MemCatImage:
 
 def load_memcat(root: str | Path, check_files: bool = True, limit: int | None = None) -> list[MemCatImage]:
     """Rows of ``root/data/memcat_image_data.csv`` in file order (``limit``: the first n rows only)."""
-    root = Path(root)
+    root = require_path("root", root)
     csv_path = root / CSV_PATH
     if not csv_path.is_file():
         raise MemCatFormatError(f"{csv_path} not found: data_root must be the MemCat folder holding data/ and images/")
@@ -78,13 +80,18 @@ def _memcat_rows(root: Path, csv_path: Path, reader: Iterator[list[str]], check_
             continue
         if len(row) != len(header):
             raise MemCatFormatError(f"{csv_path}:{line}: {len(row)} fields, header has {len(header)}")
-        file, cat, sub, raw = (row[col[c]].strip() for c in REQUIRED)
+        for c in REQUIRED:
+            odd = odd_character(row[col[c]])
+            if odd:
+                raise MemCatFormatError(f"{csv_path}:{line}: {c} holds the character {odd}; no MemCat name or score "
+                                        "has one — delete it (or re-save the CSV as plain text)")
+        file, cat, sub, raw = (row[col[c]].strip(" \t") for c in REQUIRED)
         if not file or not cat or not sub:
             raise MemCatFormatError(f"{csv_path}:{line}: empty image_file/category/subcategory")
-        try:
-            score = float(raw)
-        except ValueError:
-            raise MemCatFormatError(f"{csv_path}:{line}: score {raw!r} is not a number") from None
+        score = plain_decimal(raw)  # not float(): it reads "0.5_0" as 0.5
+        if score is None:
+            raise MemCatFormatError(f"{csv_path}:{line}: score {raw!r} is not a number (a plain decimal such as "
+                                    "0.775 expected)")
         if not -1.0 <= score <= 1.0:
             raise MemCatFormatError(f"{csv_path}:{line}: score {score} outside [-1, 1]")
         relative = Path(cat, sub, file)

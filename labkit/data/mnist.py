@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-from labkit.core.errors import DataError
+from labkit.core.checks import require_int, require_path
+from labkit.core.errors import DataError, ParameterError
 from labkit.data.paths import MissingDataError
 
 
@@ -42,9 +43,10 @@ def read_idx(path: str | Path, *, type_code: int | None = None, ndim: int | None
     ``type_code`` / ``ndim``: what the caller needs (MNIST: 0x08 and 3 or 1 dims); another type is refused
     from the header, because reading float32 bytes as pixels gives an image of noise without any error.
     The sizes are checked against the file's length in exact integers before NumPy sees them, since their
-    product can overflow 64 bits.
+    product can overflow 64 bits. A size of 0 (a file of no images) is refused: it is a well-formed header,
+    but training on it would run on nothing without a word.
     """
-    path = Path(path)
+    path = require_path("path", path)
     if not path.is_file():
         raise MissingDataError("IDX file not found", path=path, fix="check the path (MNIST's files are named "
                                "train-images-idx3-ubyte and so on, optionally .gz)")
@@ -81,6 +83,9 @@ def read_idx(path: str | Path, *, type_code: int | None = None, ndim: int | None
         raise IDXFormatError(f"file ends inside the header ({len(raw)} bytes, {n} dims need {header})", path=path,
                              fix="the file is cut short; download it again")
     shape = struct.unpack(f">{n}I", raw[4:header])
+    if 0 in shape:
+        raise IDXFormatError(f"IDX header declares shape {shape}: the file holds no items", path=path,
+                             fix="the file is empty of data (an interrupted export?); download or write it again")
     dtype = np.dtype(_IDX_TYPES[raw[2]])
     expected = math.prod(shape) * dtype.itemsize  # Python ints: exact, never wraps
     if len(raw) - header != expected:
@@ -114,8 +119,13 @@ def load_mnist(root: str | Path, split: str = "train",
     (``size=None``: any size), because a folder of other IDX files would otherwise train silently.
     """
     if split not in _SPLITS:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    root = Path(root)
+        raise ParameterError(f"split must be 'train' or 'test', got {split!r}")
+    root = require_path("root", root)
+    if size is not None:
+        if not isinstance(size, tuple | list) or len(size) != 2:
+            raise ParameterError(f"size must be None or (height, width), got {size!r}")
+        size = (require_int("size[0] (height)", size[0], at_least=1),
+                require_int("size[1] (width)", size[1], at_least=1))
     if not root.is_dir():
         raise MissingDataError("MNIST data_root is not a folder", path=root,
                                fix="point data_root at the folder holding the official IDX files")
@@ -279,9 +289,25 @@ def make_variant(images: np.ndarray, dataset: str, seed: int = 0, size: int = 60
     return out, ink_boxes(images) + np.concatenate([offsets, offsets], 1)
 
 
-def to_dataset(images: np.ndarray, labels: np.ndarray) -> TensorDataset:
-    """(uint8 (N, H, W), int (N,)) → TensorDataset of float images (N, 1, H, W) in [0, 1] and long labels."""
-    if images.ndim != 3 or len(images) != len(labels):
-        raise ValueError(f"expected images (N, H, W) and N labels, got {images.shape} and {labels.shape}")
+def to_dataset(images: np.ndarray, labels: np.ndarray, num_classes: int = 10) -> TensorDataset:
+    """(uint8 (N, H, W), int (N,)) → TensorDataset of float images (N, 1, H, W) in [0, 1] and long labels.
+
+    Labels must be whole numbers in ``0..num_classes-1`` (MNIST: the digits): a 99 or a -1 would otherwise
+    reach the loss as an index error many steps later, or a fractional label be truncated without a word.
+    """
+    num_classes = require_int("num_classes", num_classes, at_least=1)
+    images, labels = np.asarray(images), np.asarray(labels)
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise DataError(f"to_dataset: expected images (N, H, W) and labels (N,), got images {images.shape} and labels "
+                        f"{labels.shape}")
+    if labels.dtype.kind not in "biuf":
+        raise DataError(f"to_dataset: labels must be class ids (integers), got dtype {labels.dtype}")
+    value = labels.astype(np.float64)  # exact for every id; NaN/inf and fractions fail the test below
+    bad = ~((value >= 0) & (value < num_classes) & (value == np.floor(value)))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataError(f"to_dataset: labels must be class ids 0..{num_classes - 1}, labels[{i}] is "
+                        f"{labels[i].item()!r} ({int(bad.sum())} of {labels.size} outside)",
+                        fix="pass num_classes= if the data set has another number of classes")
     x = torch.from_numpy(np.ascontiguousarray(images)).float().div_(255.0).unsqueeze(1)
-    return TensorDataset(x, torch.from_numpy(np.asarray(labels, dtype=np.int64)))
+    return TensorDataset(x, torch.from_numpy(labels.astype(np.int64)))

@@ -32,7 +32,8 @@ import torch
 from tfrecord import example_pb2
 from torch.utils.data import Dataset
 
-from labkit.core.errors import DataError
+from labkit.core.checks import require_int, require_strings
+from labkit.core.errors import DataError, ParameterError
 from labkit.data.paths import MissingDataError
 from labkit.data.sequences import pad_or_trim
 
@@ -44,6 +45,13 @@ _MASK_DELTA = 0xA282EAD8
 
 class TFRecordFormatError(DataError):
     """A TFRecord file or one of its records is malformed (framing, checksum, protobuf or feature size)."""
+
+
+class UnknownIdError(ParameterError, KeyError):
+    """A requested video id is in none of the files. Still a ``KeyError`` (what it was before), so callers
+    that caught that keep working; its message reads as one plain line, not KeyError's quoted repr."""
+
+    __str__ = BaseException.__str__
 
 
 # --------------------------------------------------------------------------- quantisation
@@ -63,7 +71,22 @@ def quantize(x: np.ndarray, min_value: float = -2.0, max_value: float = 2.0) -> 
 
 
 def dequantize(q: np.ndarray, min_value: float = -2.0, max_value: float = 2.0) -> np.ndarray:
-    """uint8 → float32 exactly as the starter code's ``Dequantize``: ``q·range/255 + range/512 + min``."""
+    """uint8 → float32 exactly as the starter code's ``Dequantize``: ``q·range/255 + range/512 + min``.
+
+    ``q`` of another dtype must still hold 8-bit values, whole numbers 0..255: ``dequantize(300.0)`` would
+    otherwise return 2.71, a feature outside the range any byte can store, and a NaN would pass through.
+    """
+    a = np.asarray(q)
+    if a.dtype != np.uint8:
+        if a.dtype.kind not in "biuf":
+            raise TFRecordFormatError(f"dequantize: q must hold 8-bit values (integers 0..255), got dtype {a.dtype}")
+        v = a.astype(np.float64)
+        bad = ~((v >= 0) & (v <= 255) & (v == np.floor(v)))  # NaN fails every comparison
+        if bad.any():
+            first = a.flat[int(np.argmax(bad))].item()
+            raise TFRecordFormatError(f"dequantize: q must hold 8-bit values (integers 0..255), got {first!r} "
+                                      f"({int(bad.sum())} of {a.size} values outside)",
+                                      fix="dequantize takes the bytes quantize() made, not features")
     span = max_value - min_value
     return (np.asarray(q, dtype=np.float32) * np.float32(span / 255.0) + np.float32(span / 512.0 + min_value)).astype(
         np.float32
@@ -380,10 +403,13 @@ class YT8MFrameDataset(Dataset):
         check_crc: bool = True,
         ids: Sequence[str] | None = None,
     ) -> None:
+        # Arguments first, before any shard is indexed (a folder of real shards takes a while).
+        num_classes = require_int("num_classes", num_classes, at_least=1)
+        max_frames = require_int("max_frames", max_frames, at_least=1)
+        if ids is not None:
+            ids = require_strings("ids", ids, "video ids")
         if isinstance(files, str | os.PathLike):
             files = find_tfrecords(files)
-        if max_frames < 1:
-            raise ValueError(f"max_frames must be >= 1, got {max_frames}")
         self.files = [Path(f) for f in files]
         if not self.files:
             raise MissingDataError("no TFRecord files given", fix="pass a file, a folder of shards or a glob pattern")
@@ -403,7 +429,10 @@ class YT8MFrameDataset(Dataset):
             by_id = {self.record(k).id: k for k in range(len(self.index))}
             missing = [v for v in ids if v not in by_id]
             if missing:
-                raise KeyError(f"{len(missing)} requested ids are not in the files, e.g. {missing[:3]}")
+                names = ", ".join(f.name for f in self.files[:3]) + (", …" if len(self.files) > 3 else "")
+                raise UnknownIdError(f"ids: {len(missing)} of {len(ids)} requested ids are not in the files "
+                                     f"({names}), e.g. {missing[:3]}",
+                                     fix=f"the files hold {len(by_id)} videos, e.g. {list(by_id)[:3]}")
             self.index = [self.index[by_id[v]] for v in ids]
 
     def __len__(self) -> int:
@@ -437,7 +466,16 @@ class YT8MFrameDataset(Dataset):
 
 
 def collate_frames(items: Sequence[Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    """Pad a list of variable-length items to the batch's longest video; ``mask`` is True on real frames."""
+    """Pad a list of variable-length items to the batch's longest video; ``mask`` is True on real frames.
+
+    An empty batch is refused by name: ``torch.stack`` would say only "expected a non-empty list of Tensors".
+    """
+    if isinstance(items, Mapping) or not isinstance(items, Sequence):
+        raise ParameterError("collate_frames: items must be a list of dataset items (dicts), got "
+                             f"{type(items).__name__}")
+    if not items:
+        raise DataError("collate_frames: items is an empty batch (0 items)",
+                        fix="pass at least one item from the dataset (a DataLoader never makes an empty batch)")
     lengths = torch.stack([it["length"] for it in items])  # (B,)
     t_max = int(lengths.max())
     out: dict[str, torch.Tensor] = {"labels": torch.stack([it["labels"] for it in items]), "length": lengths}

@@ -26,6 +26,7 @@ Any grid works (L = H·W is ``locations``); the bundled course features are 7×7
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -273,15 +274,110 @@ def config_dict(cfg: AMNetConfig) -> dict:
 # prediction builds exactly the features the model learnt from.
 FEATURES = {"backbone": "resnet152 (resmem weights)", "stage": "layer3", "resize": 256, "crop": 224}
 
+# What a recipe may say. The spatial stages of the backbone, their channels (the model's ``in_channels``) and their
+# stride: every stride-2 step of a torchvision ResNet rounds up, so a crop of c px gives a ceil(c / stride) map
+# (227 → 15×15 at layer3), and ``avg_pool2d(pool)`` then rounds down: side = ceil(crop / stride) // pool, and the
+# model's ``locations`` must be side².
+STAGE_CHANNELS = {"layer1": 256, "layer2": 512, "layer3": 1024, "layer4": 2048}
+STAGE_STRIDE = {"layer1": 4, "layer2": 8, "layer3": 16, "layer4": 32}
+# Memory bound on resize and crop: at 1024 px a ResNet-152 forward pass needs about 0.3 GiB of activations per image
+# (about 2.5 GiB for `labkit predict`'s default batch of 8); an edited crop of 100000 would need terabytes.
+MIN_SIDE, MAX_SIDE = 32, 1024
+RECIPE_FIELDS = ("backbone", "stage", "resize", "crop", "pool")
+
+
+def feature_side(crop: int, stage: str, pool: int = 1) -> int:
+    """Side of the square map :func:`recipe_features` builds from a ``crop``-px input at ``stage``, pooled by ``pool``."""
+    return -(-crop // STAGE_STRIDE[stage]) // pool
+
+
+def check_recipe(recipe: object, cfg: AMNetConfig, path: str | Path | None = None) -> dict:
+    """``recipe`` if it builds the feature maps ``cfg`` reads — (in_channels, √locations, √locations) — within the
+    memory bound; else a :class:`CheckpointError` naming the field, its value and what is allowed. Checked before any
+    backbone loads, so an edited recipe costs nothing."""
+    from labkit.core.errors import CheckpointError
+
+    def bad(problem: str, fix: str) -> CheckpointError:
+        return CheckpointError(problem, path=path, fix=fix)
+
+    if not isinstance(recipe, dict):
+        raise bad(f"its features recipe must be a dict, got {type(recipe).__name__} {_short(recipe)}",
+                  f"save the checkpoint with labkit.models.amnet.save_checkpoint (a dict with {', '.join(RECIPE_FIELDS)})")
+    unknown = sorted(str(k) for k in recipe if k not in RECIPE_FIELDS)
+    if unknown:
+        raise bad(f"its features recipe has unknown field(s) {', '.join(map(repr, unknown))}",
+                  f"the fields are {', '.join(RECIPE_FIELDS)}")
+    wants = {"stage": f"one of {', '.join(STAGE_CHANNELS)}", "crop": f"a whole number of pixels from {MIN_SIDE} to {MAX_SIDE}"}
+    for key, allowed in wants.items():
+        if key not in recipe:
+            raise bad(f"its features recipe has no {key!r}", f"features.{key} must be {allowed}; re-save the checkpoint "
+                      "with labkit.models.amnet.save_checkpoint")
+    if "backbone" in recipe and recipe["backbone"] != FEATURES["backbone"]:
+        raise bad(f"features.backbone={_short(recipe['backbone'])} is not a backbone labkit has",
+                  f"the only one is {FEATURES['backbone']!r}")
+    stage = recipe["stage"]
+    if stage not in STAGE_CHANNELS:
+        raise bad(f"features.stage={_short(stage)} is not a spatial stage of the backbone",
+                  f"use one of {', '.join(STAGE_CHANNELS)} (layer3 for AMNet)")
+    if STAGE_CHANNELS[stage] != cfg.in_channels:
+        fits = [s for s, c in STAGE_CHANNELS.items() if c == cfg.in_channels]
+        raise bad(f"features.stage={stage!r} gives {STAGE_CHANNELS[stage]}-channel maps but the model reads "
+                  f"in_channels={cfg.in_channels}", f"use stage {' or '.join(map(repr, fits))}" if fits else
+                  f"in_channels must be one of {sorted(STAGE_CHANNELS.values())}")
+    sizes = {}
+    for key, default in (("resize", 256), ("crop", None)):
+        v = recipe.get(key, default)
+        if not _whole(v) or not MIN_SIDE <= v <= MAX_SIDE:
+            raise bad(f"features.{key}={_short(v)} is not allowed",
+                      f"{key} must be a whole number of pixels from {MIN_SIDE} to {MAX_SIDE} (the memory bound)")
+        sizes[key] = v
+    if sizes["crop"] > sizes["resize"]:
+        raise bad(f"features.crop={sizes['crop']} is larger than features.resize={sizes['resize']}: the centre crop "
+                  "would pad the image with black", f"crop must be at most resize ({sizes['resize']})")
+    side = feature_side(sizes["crop"], stage)
+    pool = recipe.get("pool", 1)
+    if not _whole(pool) or not 1 <= pool <= side:
+        raise bad(f"features.pool={_short(pool)} is not allowed",
+                  f"pool must be a whole number from 1 to {side} (the {side}×{side} map of {stage} at crop {sizes['crop']})")
+    got = feature_side(sizes["crop"], stage, pool)
+    if got * got != cfg.locations:
+        pools = [p for p in range(1, side + 1) if feature_side(sizes["crop"], stage, p) ** 2 == cfg.locations]
+        fit = (f"pool {' or '.join(map(str, pools))} fits crop {sizes['crop']}" if pools else
+               f"no pool fits crop {sizes['crop']}; crop, stage and pool must give {cfg.locations} locations")
+        raise bad(f"features crop={sizes['crop']}, stage={stage!r}, pool={pool} give a {got}×{got} map "
+                  f"({got * got} locations) but the model was built for locations={cfg.locations}", fit)
+    return recipe
+
+
+def _whole(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _finite_number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _short(v: object) -> str:
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
+
 
 def save_checkpoint(model: AMNet, path: str | Path, pool: int = 1, resize: int = 256, crop: int = 224) -> Path:
-    """``{"config", "state_dict", "features"}`` in one file that loads with ``weights_only=True``."""
-    if not isinstance(pool, int) or pool < 1:
-        raise ValueError(f"pool must be a positive int (1: the 14×14 map, 2: pooled to 7×7), got {pool!r}")
+    """``{"config", "state_dict", "features"}`` in one file that loads with ``weights_only=True``; the recipe is
+    checked against the model first (:func:`check_recipe`), and the file is replaced whole (temporary file, rename),
+    so a failed save leaves an earlier checkpoint as it was."""
+    import os
+
+    recipe = check_recipe({**FEATURES, "resize": resize, "crop": crop, "pool": pool}, model.cfg)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"config": config_dict(model.cfg), "state_dict": model.state_dict(),
-                "features": {**FEATURES, "resize": resize, "crop": crop, "pool": pool}}, path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        torch.save({"config": config_dict(model.cfg), "state_dict": model.state_dict(), "features": recipe}, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -297,7 +393,10 @@ def recipe_features(images: Sequence[ImageLike], recipe: dict, batch_size: int =
 
 
 def load_checkpoint(path: str | Path) -> tuple[AMNet, dict]:
-    """(AMNet in eval mode, its feature recipe) from :func:`save_checkpoint`'s file; a clear error otherwise."""
+    """(AMNet in eval mode, its feature recipe) from :func:`save_checkpoint`'s file; a clear error otherwise.
+
+    Everything is checked here, before any backbone loads: the configuration (``target_scale`` finite and > 0,
+    ``target_mean`` finite), every weight finite, the weights' shapes, and the recipe (:func:`check_recipe`)."""
     from labkit.core.errors import CheckpointError
 
     path = Path(path)
@@ -310,9 +409,31 @@ def load_checkpoint(path: str | Path) -> tuple[AMNet, dict]:
     if not isinstance(state, dict) or not {"config", "state_dict", "features"} <= set(state):
         raise CheckpointError("is not an AMNet checkpoint (needs config, state_dict and features)", path=path,
                               fix="save one with labkit.models.amnet.save_checkpoint")
+    config, weights = state["config"], state["state_dict"]
+    if not isinstance(config, dict):
+        raise CheckpointError(f"its config must be a dict, got {type(config).__name__}", path=path,
+                              fix="save one with labkit.models.amnet.save_checkpoint")
+    for key, positive in (("target_mean", False), ("target_scale", True)):
+        v = config.get(key, getattr(AMNetConfig, key))
+        if not _finite_number(v) or (positive and v <= 0):
+            raise CheckpointError(f"config.{key}={_short(v)} is not allowed", path=path,
+                                  fix=f"{key} must be a finite number{' > 0' if positive else ''} "
+                                      "(predictions are y/target_scale + target_mean)")
+    if not isinstance(weights, dict) or not all(isinstance(t, Tensor) for t in weights.values()):
+        raise CheckpointError("its state_dict must map names to tensors", path=path,
+                              fix="save one with labkit.models.amnet.save_checkpoint")
+    for name, t in weights.items():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            n = int((~torch.isfinite(t)).sum())
+            raise CheckpointError(f"weight {name!r} holds {n} non-finite value(s) (nan or inf)", path=path,
+                                  fix="the training diverged or the file was damaged; save a checkpoint of a good model")
+        if name.endswith("running_var") and t.is_floating_point() and bool((t < 0).any()):
+            raise CheckpointError(f"weight {name!r} holds a negative variance", path=path,
+                                  fix="the file was damaged or edited; save a checkpoint of a good model")
     try:
-        model = AMNet(AMNetConfig(**state["config"]))
-        model.load_state_dict(state["state_dict"])
+        model = AMNet(AMNetConfig(**config))
+        model.load_state_dict(weights)
     except (TypeError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"its weights do not fit its configuration ({str(e).splitlines()[0][:200]})", path=path) from None
+    check_recipe(state["features"], model.cfg, path)
     return model.eval(), dict(state["features"])

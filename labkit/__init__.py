@@ -1,7 +1,7 @@
 """labkit: the support package of the attention & memorability course.
 
 Layers, lowest first (a module never imports from a layer above it):
-``core`` → ``data`` / ``caffe`` → ``models`` → ``metrics`` / ``train`` → ``viz`` → ``course``.
+``core`` → ``data`` / ``caffe`` → ``models`` → ``metrics`` / ``train`` → ``studies`` / ``viz`` → ``course``.
 The names below are what every notebook reaches for; the rest lives in the sub-packages.
 """
 

@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "labkit"
-RANK = {"core": 0, "data": 1, "caffe": 1, "models": 2, "metrics": 3, "train": 3, "viz": 4, "course": 5}
+RANK = {"core": 0, "data": 1, "caffe": 1, "models": 2, "metrics": 3, "train": 3, "studies": 4, "viz": 4, "course": 5}
 
 
 def _layer(module: str) -> str | None:

@@ -88,6 +88,11 @@ class RegressionHead(nn.Module):
         self.drop6 = nn.Dropout(dropout)
         self.drop7 = nn.Dropout(dropout)
 
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """The six hidden sizes (fc6…fc11), as passed to the constructor."""
+        return tuple(getattr(self, f"fc{6 + i}").out_features for i in range(6))
+
     def forward(self, feats: Tensor) -> Tensor:  # feats: (B, 10216)
         h = self.drop6(F.relu(self.fc6(feats)))  # (B, 4096)
         h = self.drop7(F.relu(self.fc7(h)))  # (B, 4096)

@@ -303,3 +303,30 @@ def test_attention_map_names_never_collide():
     names = _map_names(paths, root)
     assert names[root / "a.png"] == "a_png" and names[root / "a.jpg"] == "a_jpg" and names[root / "b.jpg"] == "b"
     assert names[root / "sub" / "c.jpg"] == "sub__c" and len(set(names.values())) == len(paths)
+
+
+def test_triplemem_scores_a_folder_as_it_starts_and_from_a_checkpoint(folder, tmp_path):
+    """Untrained, TripleMem is the published ResMem (zero weights on its segmentation features); from a checkpoint
+    saved by ``triplemem.save_checkpoint`` it scores as that model does."""
+    from labkit.models import triplemem
+
+    assert cli.main(["predict", str(folder), "--model", "triplemem", "--csv", str(tmp_path / "t.csv"), "--quiet"]) == 0
+    assert cli.main(["predict", str(folder), "--csv", str(tmp_path / "r.csv"), "--quiet"]) == 0
+    assert _rows(tmp_path / "t.csv") == _rows(tmp_path / "r.csv")
+    torch.manual_seed(0)
+    model = triplemem.load_pretrained(widths=(8, 8, 8, 8, 8, 8))
+    ckpt = triplemem.save_checkpoint(model, tmp_path / "tm.pt")
+    res = predict_folder(folder, tmp_path / "c.csv", "triplemem", ckpt, progress=False)
+    names = [r["name"] for r in _rows(tmp_path / "c.csv")]
+    want = triplemem.predict(model, [folder / n for n in names], progress=False)
+    np.testing.assert_allclose([float(r["prediction"]) for r in _rows(tmp_path / "c.csv")], want, atol=1e-6)
+    assert res.scored == 2
+
+
+def test_triplemem_refuses_a_checkpoint_that_is_not_one_before_scoring(folder, tmp_path, capsys):
+    (tmp_path / "x.pt").write_bytes(b"not a checkpoint")
+    argv = ["predict", str(folder), "--model", "triplemem", "--checkpoint", str(tmp_path / "x.pt"),
+            "--csv", str(tmp_path / "t.csv")]
+    assert cli.main(argv) == 2
+    assert "cannot be read as a checkpoint" in capsys.readouterr().err and not (tmp_path / "t.csv").exists()
+    assert cli.main(["predict", str(folder), "--checkpoint", str(tmp_path / "x.pt"), "--csv", str(tmp_path / "r.csv")]) == 2

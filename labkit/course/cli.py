@@ -214,8 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sync)
     p = sub.add_parser("predict", help="score a folder of images: a CSV of memorability scores (+ AMNet attention maps)")
     p.add_argument("folder")
-    p.add_argument("--model", choices=["resmem", "amnet"], default="resmem")
-    p.add_argument("--checkpoint", default=None, help="AMNet: a file saved by labkit.models.amnet.save_checkpoint")
+    p.add_argument("--model", choices=["resmem", "amnet", "triplemem"], default="resmem")
+    p.add_argument("--checkpoint", default=None, help="AMNet (required) or TripleMem (optional): a file saved by "
+                                                      "labkit.models.amnet/triplemem.save_checkpoint")
     p.add_argument("--csv", required=True, help="CSV to write: name,prediction")
     p.add_argument("--att-maps", default=None, help="AMNet: folder for one attention-map PNG per image")
     p.add_argument("--batch-size", type=int, default=8)

@@ -196,9 +196,13 @@ def _new_temp(path: Path) -> Path:
 def predict_folder(folder: str | Path, csv_out: str | Path, model: str = "resmem", checkpoint: str | Path | None = None,
                    att_maps: str | Path | None = None, batch_size: int = 8, recursive: bool = False,
                    progress: bool = True) -> PredictResult:
-    """Score every image of ``folder``; see the module docstring. ``model``: resmem | amnet (needs ``checkpoint``)."""
-    if model not in ("resmem", "amnet"):
-        raise ParameterError(f"model must be 'resmem' or 'amnet', got {model!r}")
+    """Score every image of ``folder``; see the module docstring. ``model``: resmem | amnet (needs ``checkpoint``) |
+    triplemem (a ``checkpoint`` saved by ``labkit.models.triplemem.save_checkpoint``; without one, TripleMem as it
+    starts — the published ResMem with a segmentation branch not yet trained, so ResMem's scores)."""
+    if model not in MODELS:
+        raise ParameterError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+    if model == "resmem" and checkpoint is not None:
+        raise ParameterError("--model resmem uses the published weights and takes no --checkpoint")
     if model == "amnet" and checkpoint is None:
         raise ParameterError("--model amnet needs --checkpoint (a file saved by labkit.models.amnet.save_checkpoint)")
     if att_maps is not None and model != "amnet":
@@ -278,6 +282,9 @@ def predict_folder(folder: str | Path, csv_out: str | Path, model: str = "resmem
     return result
 
 
+MODELS = ("resmem", "amnet", "triplemem")
+
+
 def _refuse_non_finite(scores: np.ndarray, ok: Sequence[Path], root: Path, model: str,
                        checkpoint: str | Path | None) -> None:
     """A nan or inf score is never written: it says the model is broken, not the image."""
@@ -286,8 +293,8 @@ def _refuse_non_finite(scores: np.ndarray, ok: Sequence[Path], root: Path, model
         return
     i = int(np.argmax(bad))
     what = f"gave a non-finite score ({scores[i]}) for {_name(ok[i], root)}"
-    if model == "amnet":
-        raise CheckpointError(f"the AMNet checkpoint {what}", path=safe_text(str(checkpoint)),
+    if model in ("amnet", "triplemem") and checkpoint is not None:
+        raise CheckpointError(f"the {'AMNet' if model == 'amnet' else 'TripleMem'} checkpoint {what}", path=safe_text(str(checkpoint)),
                               fix="its weights or recipe are broken; save a checkpoint of a good model")
     raise DataError(f"ResMem {what}", path=safe_text(str(root)),
                     fix="its weights may be damaged; reinstall resmem==1.1.6")
@@ -308,6 +315,20 @@ def _model(kind: str, checkpoint: str | Path | None):
             return resmem.predict(nets[0], images, batch_size=len(images), progress=False), None
 
         return score_resmem, None
+    if kind == "triplemem":
+        from labkit.models import triplemem
+
+        if checkpoint is not None:  # read and checked now (the frozen ResNet comes from the resmem wheel)
+            nets = [triplemem.load_checkpoint(checkpoint)]
+        else:
+            nets = []
+
+        def score_triplemem(images: list[Image.Image]) -> tuple[np.ndarray, None]:
+            if not nets:
+                nets.append(triplemem.load_pretrained())
+            return triplemem.predict(nets[0], images, batch_size=len(images), progress=False), None
+
+        return score_triplemem, None
     from labkit.models import amnet
 
     net, recipe = amnet.load_checkpoint(checkpoint)

@@ -152,6 +152,16 @@ def test_02_resmem_fine_tunes_on_a_memcat_folder(tmp_path):
     assert -1 <= m["head_val_spearman_before"] <= 1 and -1 <= m["head_val_spearman_after"] <= 1, m
 
 
+def test_02_triplemem_comparison_runs_on_a_lamem_folder(tmp_path):
+    """LaMem layout, 16 rated images (synthetic PSEUDO scores): the head fine-tunes and §8's TripleMem comparison
+    runs on the real-data branch (ResMem head, TripleMem, segmentation alone; 60/20/20 split)."""
+    m = _run("02_resmem.ipynb", tmp_path, data_root=str(ROOT / "data" / "caffe" / "lamem_fixture"), dataset="lamem",
+             epochs=2)
+    table = m["triplemem_comparison"]
+    assert set(table) == {"resmem", "triplemem", "segmentation"}, table
+    assert all(len(v["test_rho"]) == 1 and -1 <= v["test_rho"][0] <= 1 for v in table.values()), table
+
+
 def test_01_memnet_on_a_lamem_folder(tmp_path):
     m = _run("01_memnet_caffe_port.ipynb", tmp_path, data_root=str(ROOT / "data" / "caffe" / "lamem_fixture"))
     assert any(k.startswith("spearman_") for k in m) and all(-1 <= v <= 1 for k, v in m.items()

@@ -28,11 +28,11 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
-from tqdm.auto import tqdm
 
 from labkit.core.env import device as resolve_device
 from labkit.core.env import seed_everything
 from labkit.core.errors import CheckpointError
+from labkit.core.progress import tqdm
 
 StepOutput = torch.Tensor | Mapping[str, torch.Tensor]
 StepFn = Callable[[nn.Module, Any], StepOutput]

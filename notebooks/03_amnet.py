@@ -59,6 +59,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import display
 
 import labkit
 from labkit.course.exercises import check_function
@@ -72,6 +73,7 @@ from labkit.models.amnet import AMNet, AMNetConfig, amnet_loss, attention_regula
 from labkit.train import TrainConfig, fit
 from labkit.viz.curves import draw_histograms, plot_history
 from labkit.viz.attention import attention_steps, save_attention_maps
+from labkit.viz.export import as_jpeg
 
 labkit.seed_everything(seed)
 threads = labkit.set_threads(threads or sweep_threads())
@@ -330,7 +332,7 @@ if task in ("both", "regression"):
     show = [k for k in (0, 18, 40) if k < len(test_idx) - 1] + [len(test_idx) - 1]  # fewer on a small test set
     fig = attention_steps([pil(int(test_idx[k])) for k in show], alpha_reg[show], grid,
                           titles=[f"pred {pred_reg[k]:.3f}" for k in show])
-    plt.show()
+    display(as_jpeg(fig))  # photos: JPEG keeps the committed notebook small
     paths = save_attention_maps(out_dir / "att_maps", [names[k] for k in show],
                                 [pil(int(test_idx[k])) for k in show], alpha_reg[show], grid)
     np.testing.assert_allclose(alpha_reg.sum(-1), 1.0, rtol=1e-5)  # every step's α is a distribution
@@ -467,7 +469,7 @@ if task in ("both", "regression"):
         top, left, bottom, right = shown.boxes[i]
         for c in range(1, t_steps + 1):
             fig.axes[r * (t_steps + 1) + c].add_patch(Rectangle((left, top), right - left, bottom - top, fill=False, ec="white", lw=1.2, ls="--"))
-    plt.show()
+    display(as_jpeg(fig))
 
 # %% [markdown]
 # **Explore the steps yourself.** Pick one of the 30 held-out constructed images and a step: the map of that step,
@@ -485,9 +487,9 @@ def amnet_view(index: int = 3, step: int = 1):
         out = my_amnet.eval()(shown_maps[index:index + 1])
     score = float(trained_amnet.denormalise(out.y)[0])
     truth = "face" if shown.targets[index] else "not a face"
-    attention_step_figure(shown.images[index], out.alpha[0].numpy(), (14, 14), step, shown.boxes[index],
-                          title=f"held-out image {index}: target is {truth} (constructed); AMNet says {score:.2f}")
-    plt.show()
+    display(as_jpeg(attention_step_figure(shown.images[index], out.alpha[0].numpy(), (14, 14), step, shown.boxes[index],
+                                          title=f"held-out image {index}: target is {truth} (constructed); "
+                                                f"AMNet says {score:.2f}")))
 
 
 if task in ("both", "regression"):

@@ -154,6 +154,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     res = predict_folder(args.folder, args.csv, args.model, args.checkpoint, args.att_maps, args.batch_size,
                          args.recursive, progress=not args.quiet)
+    for name, why in res.skipped:
+        print(f"labkit predict: skipped {name}: {why}", file=sys.stderr)
     maps = f"; {len(res.attention_maps)} attention-map PNGs in {safe_text(args.att_maps)}" if res.attention_maps else ""
     print(f"scored {res.scored} image(s) -> {safe_text(str(res.csv))}{maps}; skipped {len(res.skipped)} "
           "unreadable or broken")

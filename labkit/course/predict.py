@@ -21,7 +21,6 @@ import errno
 import os
 import shutil
 import stat
-import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tqdm.auto import tqdm
 
 from labkit.core.errors import CheckpointError, DataError, ParameterError
+from labkit.core.progress import tqdm
 from labkit.data.images import load_image
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
@@ -277,9 +276,7 @@ def predict_folder(folder: str | Path, csv_out: str | Path, model: str = "resmem
         raise
     if stage is not None:
         shutil.rmtree(stage, ignore_errors=True)
-    for name, why in result.skipped:
-        print(f"labkit predict: skipped {name}: {why}", file=sys.stderr)
-    return result
+    return result  # what was skipped, and why, is in result.skipped: the caller reports it (the CLI on stderr)
 
 
 MODELS = ("resmem", "amnet", "triplemem")

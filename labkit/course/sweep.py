@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from labkit.core.errors import ParameterError
+from labkit.core.progress import tqdm
 from labkit.viz.curves import save_distributions
 
 STATUS = "status.json"

@@ -147,7 +147,7 @@ class FeatureCache:
         """Features of ``images`` in order (float32 CPU tensor), computing only the missing ones."""
         if len(images) == 0:
             raise FeatureCacheError("no images given")
-        from tqdm.auto import tqdm
+        from labkit.core.progress import tqdm
 
         keys = [image_key(im) for im in images]
         found: dict[str, np.ndarray] = {}

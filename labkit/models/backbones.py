@@ -32,8 +32,8 @@ from torch import Tensor, nn
 from torchvision import transforms
 from torchvision.models import ResNet
 from torchvision.models import resnet152 as _tv_resnet152
-from tqdm.auto import tqdm
 
+from labkit.core.progress import tqdm
 from labkit.data.images import ImageLike, load_image
 
 Stage = Literal["layer1", "layer2", "layer3", "layer4", "pool", "logits"]

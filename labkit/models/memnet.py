@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from labkit.caffe import CaffeNet, CaffeTransform, load_caffe_model, read_mean_binaryproto, ten_crop_average
+from labkit.core.progress import tqdm
 
 INPUT_SIZE = 227
 RESIZE = 256

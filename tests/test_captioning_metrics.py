@@ -72,3 +72,16 @@ def test_bad_inputs_and_missing_java(monkeypatch):
     with pytest.raises(JavaMissingError, match="METEOR and the PTB tokenizer needs Java"):
         score(REFS, CANDS)
     assert score(REFS, CANDS, tokenize=False, metrics=PURE)["BLEU-1"] > 0  # the pure-Python metrics still work
+
+
+@pytest.mark.skipif(not captioning.java_available(), reason="the PTB tokenizer is a Java program")
+def test_ptb_tokenize_equals_pycocoevalcaps_and_keeps_java_quiet(capfd):
+    """The same tokens as pycocoevalcap's PTBTokenizer, without Java's "tokenized N tokens" line on stderr (it landed
+    in every committed notebook that scores captions)."""
+    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
+
+    caps = {"a": ["A Dog runs, fast.", "the dog's tail -- wags!"], "b": ["Two men (both tall) play soccer?"],
+            "c": [""], "d": ["line\nbreak here."]}
+    mine = captioning.ptb_tokenize(caps)
+    assert capfd.readouterr().err == ""
+    assert mine == PTBTokenizer().tokenize({k: [{"caption": c} for c in v] for k, v in caps.items()})

@@ -230,10 +230,11 @@ def output_folder(notebook: Path, out_dir: Path | None, flat: bool) -> Path:
 
 
 def strip_run_metadata(path: Path) -> None:
-    """Drop what papermill adds (timestamps, empty tag lists), so a committed notebook only changes with its
-    outputs and its text source carries no ``tags=[]`` noise."""
+    """Drop what papermill adds (timestamps, empty tag lists, saved widget state), so a committed notebook only
+    changes with its outputs and its text source carries no ``tags=[]`` noise."""
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)  # saved widget state: nothing a reader of the committed notebook can use
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)

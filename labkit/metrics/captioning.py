@@ -13,6 +13,7 @@ import shutil
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from pathlib import Path
 
 from labkit.metrics.errors import MetricInputError
 
@@ -60,11 +61,28 @@ def clipped_ngram_matches(candidate: str, references: Sequence[str], n: int = 1)
 
 
 def ptb_tokenize(captions: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
-    """pycocoevalcap's PTB tokenizer (lower-cases, splits "dog." into "dog ." and drops punctuation)."""
-    _need_java("the PTB tokenizer")
-    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
+    """pycocoevalcap's PTB tokenizer (lower-cases, splits "dog." into "dog ." and drops punctuation).
 
-    return PTBTokenizer().tokenize({k: [{"caption": c} for c in v] for k, v in captions.items()})
+    The same Java program, options and punctuation list as ``pycocoevalcap``'s ``PTBTokenizer`` (a test checks the
+    outputs are equal), run with its stderr captured: the wrapper lets Java print "PTBTokenizer tokenized N tokens
+    at …" on the terminal, which landed in every notebook that scores captions. The sentences go in on stdin, so
+    nothing is written into the installed package's folder either."""
+    _need_java("the PTB tokenizer")
+    import subprocess
+
+    from pycocoevalcap.tokenizer import ptbtokenizer as ptb
+
+    keys = [k for k, v in captions.items() for _ in v]
+    sentences = "\n".join(c.replace("\n", " ") for v in captions.values() for c in v)
+    cmd = ["java", "-cp", ptb.STANFORD_CORENLP_3_4_1_JAR, "edu.stanford.nlp.process.PTBTokenizer", "-preserveLines",
+           "-lowerCase"]
+    proc = subprocess.run(cmd, cwd=Path(ptb.__file__).parent, input=sentences.encode(), capture_output=True)
+    if proc.returncode:
+        raise RuntimeError(f"the PTB tokenizer failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-300:]}")
+    out: dict[str, list[str]] = {}
+    for k, line in zip(keys, proc.stdout.decode().split("\n"), strict=False):
+        out.setdefault(k, []).append(" ".join(w for w in line.rstrip().split(" ") if w not in ptb.PUNCTUATIONS))
+    return out
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 00 · Start here — the attention & memorability course
 #
-# **What you will learn in this course.** Five models that decide *what matters in an image or a video* — either by predicting how memorable an image is, or by learning where to look — rebuilt in modern PyTorch from their papers and original code, with every number recomputed on your machine.
+# **What you will learn in this course.** Six models that decide *what matters in an image or a video* — either by predicting how memorable an image is, or by learning where to look — rebuilt in modern PyTorch from their papers and original code, with every number recomputed on your machine.
 #
 # **In this notebook** you will
 # 1. see the course map and the order of the notebooks,
@@ -37,13 +37,13 @@ print(f"profile={profile!r}, torch threads={threads}, device={labkit.device('aut
 # | # | notebook | model / idea | paper |
 # |---|---|---|---|
 # | 01 | `01_memnet_caffe_port` | MemNet; porting a Caffe network *exactly*; Spearman ρ | Khosla et al., ICCV 2015 |
-# | 02 | `02_resmem` | ResMem: AlexNet branch + ResNet-152 → memorability; fast batched inference | Needell & Bainbridge |
+# | 02 | `02_resmem` | ResMem: AlexNet branch + ResNet-152 → memorability; fast batched inference; TripleMem (+ a frozen segmentation branch) | Needell & Bainbridge |
 # | 03 | `03_amnet` | AMNet: soft spatial attention over LSTM steps | Fajtl et al., CVPR 2018 |
 # | 04 | `04_ram` | RAM: glimpses and REINFORCE | Mnih et al., NIPS 2014 |
 # | 05 | `05_attention_lstm_video` | BiLSTM + attention pooling for video classification (YouTube-8M) | Long et al. 2018 / PaddleVideo |
 # | 06 | `06_sa_lstm_captioning` | SA-LSTM: temporal soft attention for captioning | Yao et al., ICCV 2015 |
 #
-# Notebook 02 provides the ResNet-152 backbone and image set that 03, 05 and 06 reuse, so take them in order. The arrows below show which notebook builds on which.
+# Notebook 02 provides the ResNet-152 backbone and image set that 03 reuses, and notebook 04's small convnet is the frame encoder of 05 and 06, so take them in order. The arrows below show which notebook builds on which.
 
 # %%
 fig = draw_course_map()

@@ -133,6 +133,11 @@ for src in ("chelsea", "coffee", "rocket", "motorcycle", "astronaut"):
     print(f"{src:10s} → " + ", ".join(cats[i] for i in top))
 assert cats[int(res[names.index("chelsea")].argmax())] in {"Egyptian cat", "tabby", "tiger cat"}
 
+# %% [markdown]
+# The cat, the coffee, the rocket and the motorcycle get fitting ImageNet classes. The astronaut gets "plunger,
+# barbell, shield", which is wrong but not broken: **ImageNet has no class for a person**, so the network can only
+# name objects, and none of its three guesses is about the woman who fills the photo. The ResNet branch describes
+# *things*, not people. §8 meets the same gap when it turns these classes into a segmentation.
 
 # %% [markdown]
 # ### The head over both branches, written by you

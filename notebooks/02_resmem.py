@@ -394,7 +394,8 @@ def evaluate(m):
 
 
 rho_before = evaluate(head_model.eval())["val_spearman"]
-cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device="cpu")
+# monitor: the epoch with the best validation ρ is kept (its weights restored), not simply the last one
+cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device="cpu", monitor="val_spearman")
 history = fit(head_model, train_set, step, cfg, eval_fn=evaluate)
 
 # %%
@@ -402,15 +403,18 @@ fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
 plot_history(history, keys=("loss", "val_mse"), ax=a1)
 plot_history(history, keys=("val_spearman",), ax=a2)
 a2.axhline(rho_before, ls="--", c="0.5", label="before training")
+a2.axvline(history.best_epoch, ls=":", c="C3", label="epoch kept (best validation ρ)")
 a2.legend()
 plt.show()
-rho_after = history.last["val_spearman"]
+best_epoch = history.best_epoch
+rho_after = history.epochs[best_epoch - 1]["val_spearman"]
 labkit.record("head_val_spearman_before", rho_before)
 _ = labkit.record("head_val_spearman_after", rho_after)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"validation Spearman ρ: before {rho_before:.2f} → after {rho_after:.2f} ({epochs} epochs)")
+print(f"validation Spearman ρ: before {rho_before:.2f} → after {rho_after:.2f} (best of {epochs} epochs: epoch "
+      f"{best_epoch}, whose weights the head now holds)")
 if data_root is None:
     assert rho_after > rho_before + 0.2, "the head did not learn ResMem's ranking from its frozen features"
 

@@ -253,19 +253,19 @@ def test_a_sweep_reuses_only_runs_its_own_notebook_produced(tmp_path, monkeypatc
     nb = tmp_path / "sweepable.ipynb"
     shutil.copy(FIXTURES / "sweepable.ipynb", nb)
     out = tmp_path / "sweep"
-    rows = sweep(nb, [["x", "1", "2"]], out, progress=False)
-    assert [r["status"] for r in rows] == ["ok", "ok"]
+    rows = sweep(nb, [["x", "1"]], out, progress=False)
+    assert [r["status"] for r in rows] == ["ok"]
     status = json.loads((out / "x=1" / STATUS).read_text())
     assert status["parameters"] == {"x": 1, "fail_on": -1} and len(status["notebook_sha256"]) == 64
     edited = nbformat.read(nb, as_version=4)
     edited.cells[-1].source += "\n# a newer version of the notebook"
     nbformat.write(edited, nb)
     before = _hashes(out)
-    with pytest.raises(ValueError, match="2 finished run.* produced by something else.*notebook_sha256"):
-        sweep(nb, [["x", "1", "2"]], out, progress=False)
+    with pytest.raises(ValueError, match="1 finished run.* produced by something else.*notebook_sha256"):
+        sweep(nb, [["x", "1"]], out, progress=False)
     assert _hashes(out) == before
-    rows = sweep(nb, [["x", "1", "2"]], out, progress=False, force=True)
-    assert [r["status"] for r in rows] == ["ok", "ok"]
+    rows = sweep(nb, [["x", "1"]], out, progress=False, force=True)
+    assert [r["status"] for r in rows] == ["ok"]
     replaced = list((out / ".replaced").glob("*/x=1/metrics.json"))  # the earlier result, moved aside, not lost
     assert len(replaced) == 1
     assert hashlib.sha256(replaced[0].read_bytes()).hexdigest() == before[str(Path("x=1") / "metrics.json")]

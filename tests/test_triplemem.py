@@ -60,8 +60,15 @@ def test_super_categories_name_real_imagenet_classes():
     assert set(group) == set(range(len(triplemem.GROUPS)))
 
 
+def _small(model: triplemem.TripleMem, widths: tuple[int, ...] = (16,) * 6) -> triplemem.TripleMem:
+    """A TripleMem with a small head on the fixture's frozen ResNet and AlexNet branch (no second weights load)."""
+    m = triplemem.TripleMem(backbone=model.segmenter.backbone, widths=widths)
+    m.branch.load_state_dict(model.branch.state_dict())
+    return m
+
+
 def test_the_frozen_branch_never_changes_while_triplemem_trains(model, photos):
-    m = triplemem.load_pretrained(widths=(16, 16, 16, 16, 16, 16))
+    m = _small(model)
     frozen = {k: v.clone() for k, v in m.segmenter.state_dict().items()}
     trainable = [p for p in m.parameters() if p.requires_grad]
     assert not any(p.requires_grad for p in m.segmenter.parameters())
@@ -79,7 +86,7 @@ def test_the_frozen_branch_never_changes_while_triplemem_trains(model, photos):
 def test_a_trained_feature_head_loads_into_triplemem(model, photos, tmp_path):
     torch.manual_seed(0)
     head = triplemem.FeatureHead()
-    m = triplemem.load_pretrained(widths=head.head.widths)
+    m = _small(model, head.head.widths).eval()
     m.seg_cnn.load_state_dict(head.seg_cnn.state_dict())
     m.head.load_state_dict(head.head.state_dict())
     with torch.inference_mode():

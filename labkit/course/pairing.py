@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +30,7 @@ from jupytext.combine import combine_inputs_with_outputs
 from jupytext.config import load_jupytext_config
 
 from labkit.core.errors import LabkitError
+from labkit.core.files import write_text_atomically as _atomic_write
 
 TEXT_SUFFIX = ".py"
 TEXT_FORMAT = "py:percent"
@@ -118,12 +118,6 @@ def _read_pair(nb_path: Path) -> tuple[nbformat.NotebookNode, nbformat.NotebookN
     if not source.cells:
         raise PairingError(f"{text} holds no cells; nothing was synced")
     return notebook, source
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.sync-tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _write_notebook(path: Path, nb: nbformat.NotebookNode, cells: Sequence[Cell]) -> None:

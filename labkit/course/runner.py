@@ -20,6 +20,7 @@ import papermill as pm
 from papermill.exceptions import PapermillExecutionError
 
 from labkit.core.env import HEADLESS_ENV
+from labkit.core.files import replace_atomically, write_text_atomically
 from labkit.core.record import ENV_VAR
 from labkit.course.params import ParameterError, read_params, validate
 
@@ -63,9 +64,7 @@ def provenance(notebook: Path, values: dict[str, Any]) -> dict[str, Any]:
 
 def write_status(folder: Path, status: str, **fields: Any) -> None:
     """``folder/status.json`` written whole (temporary file, then rename): a reader never sees half of it."""
-    tmp = folder / f".{STATUS}.tmp"
-    tmp.write_text(json.dumps({"status": status, **fields}, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, folder / STATUS)
+    write_text_atomically(folder / STATUS, json.dumps({"status": status, **fields}, indent=2, sort_keys=True, default=str))
 
 
 @contextmanager
@@ -298,11 +297,7 @@ def run_notebook(
         if not metrics_file.exists():
             metrics_file.write_text("{}\n")
         if output_path is not None:
-            target = Path(output_path)
-            tmp = target.with_name(f".{target.name}.tmp")
-            shutil.copyfile(output, tmp)
-            os.replace(tmp, target)
-            output = target
+            output = replace_atomically(output_path, lambda tmp: shutil.copyfile(output, tmp))
         seconds = time.perf_counter() - start
         write_status(out, "ok", seconds=round(seconds, 1), **origin)
     return RunResult(notebook, output, values, metrics, seconds)

@@ -146,6 +146,8 @@ def execute(spec: RunSpec) -> dict[str, Any]:
         cmd += ["-p", k, v if isinstance(v, str) else json.dumps(v)]
     if spec.profile:
         cmd += ["--profile", spec.profile]
+    from labkit.course.runner import write_status
+
     start = time.perf_counter()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", SWEEP_RUN_ENV: folder.name}
     if spec.threads:
@@ -161,9 +163,7 @@ def execute(spec: RunSpec) -> dict[str, Any]:
     status.update(status="ok" if ok else "failed" if status.get("status") != "interrupted" else "interrupted",
                   params=spec.params, seconds=round(time.perf_counter() - start, 1),
                   error="" if ok else _error_line(proc.stderr))
-    tmp = folder / f".{STATUS}.tmp"
-    tmp.write_text(json.dumps(status, indent=2, default=str))
-    os.replace(tmp, folder / STATUS)
+    write_status(folder, **status)
     return status
 
 

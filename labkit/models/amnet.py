@@ -366,19 +366,13 @@ def save_checkpoint(model: AMNet, path: str | Path, pool: int = 1, resize: int =
     """``{"config", "state_dict", "features"}`` in one file that loads with ``weights_only=True``; the recipe is
     checked against the model first (:func:`check_recipe`), and the file is replaced whole (temporary file, rename),
     so a failed save leaves an earlier checkpoint as it was."""
-    import os
+    from labkit.core.files import replace_atomically
 
     recipe = check_recipe({**FEATURES, "resize": resize, "crop": crop, "pool": pool}, model.cfg)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        torch.save({"config": config_dict(model.cfg), "state_dict": model.state_dict(), "features": recipe}, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    state = {"config": config_dict(model.cfg), "state_dict": model.state_dict(), "features": recipe}
+    return replace_atomically(path, lambda tmp: torch.save(state, tmp))
 
 
 def recipe_features(images: Sequence[ImageLike], recipe: dict, batch_size: int = 16,
@@ -398,15 +392,11 @@ def load_checkpoint(path: str | Path) -> tuple[AMNet, dict]:
     Everything is checked here, before any backbone loads: the configuration (``target_scale`` finite and > 0,
     ``target_mean`` finite), every weight finite, the weights' shapes, and the recipe (:func:`check_recipe`)."""
     from labkit.core.errors import CheckpointError
+    from labkit.core.files import load_model_file
 
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError("no AMNet checkpoint there", path=path, fix="save one with labkit.models.amnet.save_checkpoint")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # truncated, not a torch file
-        raise CheckpointError(f"cannot be read as a checkpoint ({type(e).__name__})", path=path) from None
-    if not isinstance(state, dict) or not {"config", "state_dict", "features"} <= set(state):
+    state = load_model_file(path, "AMNet checkpoint", "save one with labkit.models.amnet.save_checkpoint")
+    if not {"config", "state_dict", "features"} <= set(state):
         raise CheckpointError("is not an AMNet checkpoint (needs config, state_dict and features)", path=path,
                               fix="save one with labkit.models.amnet.save_checkpoint")
     config, weights = state["config"], state["state_dict"]

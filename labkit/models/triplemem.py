@@ -243,31 +243,19 @@ def predict(model: TripleMem, images: Sequence[ImageLike] | Tensor, batch_size: 
 def save_checkpoint(model: TripleMem, path: str | Path) -> Path:
     """The trained parts only (AlexNet branch, segmentation CNN, head and its widths): the frozen ResNet comes from
     the ``resmem`` wheel on load. A ``weights_only``-loadable file, written to a temporary name and renamed."""
-    import os
+    from labkit.core.files import replace_atomically
 
-    path = Path(path)
     state = {"widths": list(model.head.widths), "branch": model.branch.state_dict(),
              "seg_cnn": model.seg_cnn.state_dict(), "head": model.head.state_dict()}
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-    return path
+    return replace_atomically(path, lambda tmp: torch.save(state, tmp))
 
 
 def load_checkpoint(path: str | Path) -> TripleMem:
     """A TripleMem saved by :func:`save_checkpoint`; a file that is not one names what is wrong."""
     from labkit.core.errors import CheckpointError
+    from labkit.core.files import load_model_file
 
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError("no TripleMem checkpoint there", path=path,
-                              fix="save one with labkit.models.triplemem.save_checkpoint")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # truncated, not a torch file, a pickle that is not plain data
-        raise CheckpointError(f"cannot be read as a checkpoint ({type(e).__name__})", path=path) from None
-    if not isinstance(state, dict):
-        raise CheckpointError(f"holds a {type(state).__name__}, not a TripleMem checkpoint", path=path)
+    state = load_model_file(path, "TripleMem checkpoint", "save one with labkit.models.triplemem.save_checkpoint")
     missing = [k for k in ("widths", "branch", "seg_cnn", "head") if k not in state]
     if missing:
         raise CheckpointError(f"not a TripleMem checkpoint: it lacks {', '.join(missing)}", path=path,

@@ -1,8 +1,11 @@
-"""Shared test settings: matplotlib off-screen, hypothesis profiles for the parser fuzzing."""
+"""Shared test settings: matplotlib off-screen, every test starts from the same random state, hypothesis profiles
+for the parser fuzzing."""
 
 import os
+import random
 
 import matplotlib
+import numpy as np
 import pytest
 import torch
 from hypothesis import settings
@@ -15,6 +18,16 @@ settings.register_profile("fuzz", max_examples=1500, deadline=5000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(autouse=True)
+def same_random_state():
+    """Seed torch, numpy and random before every test. Without it a test that draws an initialisation or a dropout
+    mask sees whatever the tests before it in the same xdist worker left behind, so it passes or fails with the
+    order the workers happen to take (a TripleMem gradient test did exactly that in CI)."""
+    torch.manual_seed(0)
+    np.random.seed(0)
+    random.seed(0)
+
+
 @pytest.fixture(scope="module")
 def resmem_model():
     """The published ResMem (``load_pretrained``, eval mode, frozen), loaded once per test module (~3 s)."""
@@ -24,7 +37,6 @@ def resmem_model():
 
     torch.set_num_threads(2)
     return resmem.load_pretrained()
-
 
 
 @pytest.fixture

@@ -470,7 +470,8 @@ plt.show()
 #
 # Memorability scores come from a memory game; their scale depends on the experiment (delays, filler
 # images), so only the **order** of images transfers between studies. LaMem's metric is Spearman's ρ, the
-# correlation of ranks, averaged over its 5 splits (MemNet: ρ = 0.64 in the paper, human consistency 0.68).
+# correlation of ranks, averaged over its 5 splits (MemNet: ρ = 0.64 in the paper, human consistency 0.68;
+# section 10 says why a re-measurement gets about 0.57).
 # MSE would punish a model for a harmless change of scale; ρ does not:
 
 # %% [markdown]
@@ -523,6 +524,12 @@ for name, p in [("prediction", pred), ("same order, squashed", squashed)]:
 # single-crop predictions have **σ ≈ 0.0025** around a mean ≈ 0.725, against a ground-truth σ ≈ 0.15 (10-crop
 # σ ≈ 0.08), while still ranking at ρ ≈ 0.57. Anything that uses the raw values (a threshold, MSE, comparing
 # two models' scores) breaks. `distribution_check` reports means, σs, their ratio and a `collapsed` flag.
+#
+# **0.57 is not 0.64.** The paper's ρ = 0.64 and the re-measured ≈ 0.57 are not the same measurement, and we have
+# not closed the gap. The known differences: the paper averages the five test splits, the re-measurement used
+# one; the authors scored with ten crops (`caffe.Classifier` oversampling), the re-measurement with the centre
+# crop; and the released caffemodel need not be the exact network behind the paper's table. The cell below
+# reports ρ for both crop protocols, so a run with `data_root` shows how much of the gap the crops explain.
 
 # %%
 if data_root:
@@ -543,7 +550,8 @@ if max_images:
     ds1.items, ds10.items = ds1.items[:max_images], ds10.items[:max_images]
 truth = ds1.scores
 p1 = memnet.predict_scores(model, ds1, desc="1-crop")
-p10 = memnet.predict_scores(model, ds10, desc="10-crop")
+p10_views = memnet.predict_scores(model, ds10, desc="10-crop", per_crop=True)  # (N, 10): each view's score
+p10 = p10_views.mean(1)
 checks = {"1-crop": distribution_check(p1, truth), "10-crop": distribution_check(p10, truth)}
 for k, p in [("1-crop", p1), ("10-crop", p10)]:
     d = checks[k]
@@ -551,6 +559,9 @@ for k, p in [("1-crop", p1), ("10-crop", p10)]:
           f"truth {d['target_mean']:.3f}±{d['target_std']:.3f}  ratio {d['std_ratio']:.3f}  collapsed={d['collapsed']}")
     labkit.record(f"spearman_{k.replace('-', '')}", spearman_rho(p, truth))
     labkit.record(f"std_ratio_{k.replace('-', '')}", d["std_ratio"])
+view_std = p10_views.std(0)
+print(f"σ of each view alone: centre {view_std[4]:.4f}, the 9 others {view_std[[0, 1, 2, 3, 5, 6, 7, 8, 9]].mean():.4f} "
+      f"on average; σ of their mean (10-crop) {p10.std():.4f}")
 
 # %% [markdown]
 # To see what a collapse looks like next to a healthy spread, the figure adds a *constructed* predictor that
@@ -565,21 +576,31 @@ assert dc["collapsed"] and not distribution_check(truth + 0.01, truth)["collapse
 fig, ax = plt.subplots(1, 2, figsize=(11, 3.2))
 ax[0].scatter(truth, p1, label="1-crop", s=14)
 ax[0].scatter(truth, p10, label="10-crop", s=14, marker="x")
-ax[0].set(xlabel="score (truth)", ylabel="prediction (model's own scale)", title="the model: order vs truth")
+ax[0].set(xlabel="score (truth)", ylabel="prediction (model's own scale)",
+          title="the model: order vs truth" if HAVE_MEMNET else "random-weight tiny_memnet: pipeline only")
 ax[0].legend()
 bins = np.linspace(min(truth.min(), squeezed.min()) - .02, max(truth.max(), squeezed.max()) + .02, 40)
 ax[1].hist(truth, bins=bins, alpha=.5, label="truth")
 ax[1].hist(squeezed, bins=bins, alpha=.5, label="constructed")
-ax[1].set(xlabel="score", title="a collapsed predictor ranks well, yet...")
+ax[1].set(xlabel="score", ylabel="images", title="a collapsed predictor ranks well, yet...")
 ax[1].legend()
 plt.show()
 
 # %% [markdown]
+# Without `caffemodel` the left panel is the random-weight `tiny_memnet` on the fixture's pseudo scores: it
+# shows the pipeline runs and how to read the check, not how well MemNet ranks (its ρ means nothing).
+#
 # **1-crop vs 10-crop.** Averaging ten crops (corners, centre, mirrors) is what MemNet's authors' pipeline
-# (`caffe.Classifier` with oversampling) did; for the released model it widens the prediction spread from
+# (`caffe.Classifier` with oversampling) did; for the released model it *widens* the prediction spread from
 # σ ≈ 0.0025 to ≈ 0.08 — so *how* you call the model changes whether the collapse check passes. Always report
-# which one you used. Run this notebook with `caffemodel=…/memnet.caffemodel mean=…/mean.binaryproto
-# data_root=…/lamem` to measure it yourself.
+# which one you used.
+#
+# Widening runs against intuition: averaging usually narrows a spread. But the σ of an average can never exceed
+# the average σ of its parts, so with the centre view at 0.0025 and the mean of all ten at 0.08, the nine other
+# views must spread their scores by more than 0.088 each on average: the collapse belongs to the centre view,
+# not to the network as a whole. The σ-per-view line above measures exactly this (the random-weight tiny net
+# shows the usual case: all views spread alike and their mean a little less); run the notebook with
+# `caffemodel=…/memnet.caffemodel mean=…/mean.binaryproto data_root=…/lamem` to see it on the released model.
 #
 # ## What to remember
 # - Port layer by layer and **prove** it blob by blob against the original framework's outputs.

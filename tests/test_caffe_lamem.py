@@ -81,3 +81,21 @@ def test_non_utf8_split_file_is_a_format_error(tmp_path):
     p.write_bytes(b"a.jpg 0.5\n\xff\xfe 0.1\n")
     with pytest.raises(LaMemFormatError, match="not UTF-8"):
         read_split(p)
+
+
+def test_per_crop_scores_are_the_ten_views_whose_mean_is_the_10_crop_score():
+    import torch
+
+    from labkit.models.memnet import predict_scores
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 2, 5, stride=4), torch.nn.Flatten(), torch.nn.LazyLinear(1))
+    ten = LaMemDataset(_root(), "test_1", CaffeTransform(mean=[104, 117, 123], resize=64, crop=51, ten_crop=True))
+    one = LaMemDataset(_root(), "test_1", CaffeTransform(mean=[104, 117, 123], resize=64, crop=51))
+    net(one[0][0][None])  # materialise the lazy layer
+    each = predict_scores(net, ten, batch_size=5, per_crop=True)
+    assert each.shape == (16, 10)
+    np.testing.assert_allclose(each.mean(1), predict_scores(net, ten, batch_size=5), atol=1e-6)
+    np.testing.assert_allclose(each[:, 4], predict_scores(net, one), atol=1e-5)  # view 4 is the centre crop
+    with pytest.raises(ValueError, match="needs a 10-crop dataset"):
+        predict_scores(net, one, per_crop=True)

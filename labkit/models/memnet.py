@@ -89,12 +89,23 @@ def load_pretrained(caffemodel: str | os.PathLike, prototxt: str | os.PathLike |
     return model, CaffeTransform(mean=mean_arr, resize=RESIZE, crop=INPUT_SIZE, ten_crop=ten_crop)
 
 
-def predict_scores(model: torch.nn.Module, dataset, batch_size: int = 16, desc: str = "predict") -> np.ndarray:
-    """One score per image of ``dataset`` (items ``(blob, score)``); 10-crop blobs ``(10, 3, H, W)`` are averaged."""
+def predict_scores(model: torch.nn.Module, dataset, batch_size: int = 16, desc: str = "predict",
+                   per_crop: bool = False) -> np.ndarray:
+    """One score per image of ``dataset`` (items ``(blob, score)``); 10-crop blobs ``(10, 3, H, W)`` are averaged.
+
+    ``per_crop=True`` keeps the ten scores apart, ``(N, 10)`` in ``CaffeTransform.crops`` order (four corners,
+    centre, then the same five mirrored), so the spread of each view can be measured — averaging does not explain
+    by itself why the 10-crop spread is wider than the centre crop's."""
     out = []
     with torch.inference_mode():
         for start in tqdm(range(0, len(dataset), batch_size), desc=desc, leave=False):
             x = torch.stack([dataset[i][0] for i in range(start, min(start + batch_size, len(dataset)))])
-            y = ten_crop_average(model, x) if x.ndim == 5 else model(x)  # (B, 1)
-            out.append(y.reshape(len(x), -1)[:, 0].numpy())
-    return np.concatenate(out)
+            if per_crop and x.ndim != 5:
+                raise ValueError("per_crop=True needs a 10-crop dataset (CaffeTransform(ten_crop=True))")
+            if x.ndim == 5 and per_crop:
+                y = model(x.flatten(0, 1)).reshape(len(x), x.shape[1])  # (B, 10)
+            else:
+                y = (ten_crop_average(model, x) if x.ndim == 5 else model(x)).reshape(len(x), -1)[:, :1]
+            out.append(y.numpy())
+    scores = np.concatenate(out)
+    return scores if per_crop else scores[:, 0]

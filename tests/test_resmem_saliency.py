@@ -47,3 +47,14 @@ def test_trace_layers_reports_shapes_and_params_in_call_order():
         ("Conv2d", (4, 6, 6), 4 * 27 + 4), ("ReLU", (4, 6, 6), 0), ("Flatten", (144,), 0), ("Linear", (2,), 290)]
     summary = trace_layers(nn.Sequential(net, nn.Sigmoid()), torch.zeros(1, 3, 8, 8), skip=("0",))
     assert [r["name"] for r in summary] == ["0", "1"] and summary[0]["params"] == 402
+
+
+def test_peak_share_is_a_tenth_for_an_even_map_and_one_for_a_spot():
+    from labkit.viz.saliency import peak_share
+
+    even, spot = torch.ones(1, 10, 10), torch.zeros(1, 10, 10)
+    spot[0, 3, 4] = 0.7
+    half = torch.zeros(1, 10, 10)
+    half[0, :5] = 1.0  # 50 hot pixels: the hottest 10 hold 10 / 50 of the mass
+    torch.testing.assert_close(peak_share(torch.cat([even, spot, half])), torch.tensor([0.1, 1.0, 0.2]))
+    assert peak_share(torch.zeros(2, 4, 4)).isnan().all()  # no positive part: no hotspot to measure

@@ -58,23 +58,43 @@ def grad_cam(
     return maps if isinstance(layer, dict) else maps["_"]
 
 
-def show_maps(images: Tensor, maps: dict[str, Tensor], titles: Sequence[str] = ()) -> Figure:
-    """Rows = images (B, 3, H, W in [0, 1]); columns = the image, then each named map overlaid."""
+def show_maps(images: Tensor, maps: dict[str, Tensor], titles: Sequence[str] = (), cmap: str = "inferno") -> Figure:
+    """Rows = images (B, 3, H, W in [0, 1]); columns = the image, then each named map overlaid.
+
+    One colourbar for all overlays: each Grad-CAM map is scaled to its own peak (1), so colours compare *where*
+    a map is hot, not how strong one layer's gradient is against another's. ``inferno`` is perceptually
+    uniform, unlike jet, whose bright cyan and yellow bands read as edges that are not in the map."""
     n, cols = images.shape[0], 1 + len(maps)
-    fig, axes = plt.subplots(n, cols, figsize=(2.4 * cols, 2.4 * n), squeeze=False)
+    fig, axes = plt.subplots(n, cols, figsize=(2.4 * cols + 0.6, 2.4 * n), squeeze=False, layout="constrained")
+    shown = None
     for i in range(n):
         img = images[i].permute(1, 2, 0).numpy()
         axes[i, 0].imshow(img)
         axes[i, 0].set_title(titles[i] if i < len(titles) else "", fontsize=8)
         for j, (name, m) in enumerate(maps.items(), start=1):
             axes[i, j].imshow(img)
-            axes[i, j].imshow(m[i].numpy(), cmap="jet", alpha=0.45, vmin=0, vmax=1)
+            shown = axes[i, j].imshow(m[i].numpy(), cmap=cmap, alpha=0.55, vmin=0, vmax=1)
             if i == 0:
                 axes[i, j].set_title(name, fontsize=8)
     for ax in axes.flat:
         ax.set_axis_off()
-    fig.tight_layout()
+    if shown is not None:
+        bar = fig.colorbar(shown, ax=axes[:, 1:], shrink=0.6, aspect=30)
+        bar.set_label("Grad-CAM (each map ÷ its peak)", fontsize=8)
+        bar.solids.set_alpha(1)
     return fig
+
+
+def peak_share(maps: Tensor, top: float = 0.1) -> Tensor:
+    """(B, H, W) maps → (B,): the share of each map's mass in its hottest ``top`` fraction of pixels.
+
+    0.1 for a map spread evenly, near 1 for a single spot: a number for 'the map covers the object' versus
+    'the map is one small hotspot', which is how the two branches' maps differ in notebook 02. NaN for an
+    all-zero map (no location raises the score), which has no hottest pixels to speak of."""
+    flat = maps.flatten(1)
+    k = max(1, int(round(top * flat.shape[1])))
+    mass = flat.sum(1)
+    return torch.where(mass > 0, flat.topk(k, dim=1).values.sum(1) / mass.clamp_min(1e-12), torch.nan)
 
 
 def ranked_gallery(images: Sequence[Image.Image], scores: np.ndarray, label: str, cols: int = 6) -> Figure:

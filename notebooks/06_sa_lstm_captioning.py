@@ -64,18 +64,24 @@ from labkit.data.captions import (
     load_event_captions,
     load_msvd,
     parse_caption,
+    readable,
     tokenize,
 )
 from labkit.data.digit_events import event_video_from_id
 from labkit.data.sequences import pad_or_trim
-from labkit.metrics.caption_grounding import attention_grounding, digit_accuracy, word_grounding
+from labkit.metrics.caption_grounding import (
+    attention_grounding,
+    digit_accuracy,
+    function_word_attention,
+    word_grounding,
+)
 from labkit.metrics.captioning import clipped_ngram_matches, java_available, score, score_systems
 from labkit.models import sa_lstm_pretrained as zoo
 from labkit.models.sa_lstm import SALSTM, SALSTMConfig, TemporalAttention, generate
 from labkit.models.sa_lstm import select_beams as labkit_select_beams
 from labkit.train import TrainConfig, fit
 from labkit.viz.captions import attention_diagram, attention_heatmap, captions_beside_frames
-from labkit.viz.curves import plot_history
+from labkit.viz.curves import epoch_axis, plot_history_panels
 
 labkit.seed_everything(seed)
 labkit.set_threads(1)  # tiny recurrent steps: one thread is faster than two fighting over them
@@ -115,13 +121,13 @@ print({k: f"{len(v)} videos" for k, v in data.items()}, "of constructed digit-ev
 vid = data["train"].ids[0]
 print("feature size per frame:", data["train"].features[0].shape[1], "(32 frame-encoder features + time)" if bundled else "")
 for c in data["train"].captions[vid]:
-    print("caption:", c)
+    print("caption:", readable(c))  # "an 8" on screen; the data says "a 8" (§2)
 
 # %%
 if bundled:
     video = event_video_from_id(vid, event_cfg)
     events = data["train"].events[vid]
-    fig = captions_beside_frames(video.frames, {"labels": str(video.digits), "caption": data["train"].captions[vid][0]},
+    fig = captions_beside_frames(video.frames, {"labels": str(video.digits), "caption": readable(data["train"].captions[vid][0])},
                                  events=events)
     fig.axes[0].set_title(f"{vid}: one constructed video, two kinds of target", fontsize=10)
     plt.show()
@@ -131,6 +137,11 @@ if bundled:
 #
 # The vocabulary keeps words seen at least twice in the *training* captions; ids 0–3 are `<pad> <bos> <eos> <unk>`.
 # A caption becomes `<bos> w1 … wn <eos>`, padded with `<pad>` to the longest in its batch; the loss ignores `<pad>`.
+#
+# The constructed captions have one article, "a", also before an 8: the vocabulary below, and every token a decoder
+# writes, says "a 8". "an" would be one more word and a new vocabulary, so every shipped decoder would have to be
+# trained again; instead, captions shown as sentences go through `readable` ("an 8"). The rows of the heatmaps in
+# §6 are the decoder's own tokens, so they say "a".
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -235,7 +246,8 @@ tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, grad_clip=5.0, s
 history = fit(own, train_set, step, tcfg, eval_fn=evaluate)
 for e in history.epochs:
     print(f"epoch {e['epoch']}: loss {e['loss']:.3f}  " + "  ".join(f"{k} {v:.3f}" for k, v in e.items() if k.startswith("val")))
-fig = plot_history(history, keys=("loss", "val_CIDEr", "val_digit_acc") if bundled else ("loss", "val_CIDEr"))
+fig = plot_history_panels(history, [("loss",), ("val_CIDEr",), ("val_digit_acc",)] if bundled
+                          else [("loss",), ("val_CIDEr",)], title="this notebook's run (validation: greedy captions)")
 plt.show()
 assert len(history.epochs) < 2 or history.epochs[-1]["loss"] < 0.7 * history.epochs[0]["loss"], "training loss did not fall"
 
@@ -264,15 +276,43 @@ model = shipped["attention"] if bundled else own  # the decoder the rest of the 
 # %%
 if bundled:
     fig, ax = plt.subplots(figsize=(6, 3))
+    val_acc, kept = {}, {}
     for context in shipped:
         with open(asset_path(zoo.checkpoint_name(context, 0).replace(".pt", "_curve.csv"))) as f:
-            rows = list(csv.DictReader(f))
-        line, = ax.plot([int(r["epoch"]) for r in rows], [float(r["val_digit_acc"]) for r in rows], label=context)
-        best = zoo.shipped()[zoo.checkpoint_name(context, 0)]["best_epoch"]
-        ax.plot(best, float(rows[best - 1]["val_digit_acc"]), "o", color=line.get_color())  # the epoch kept
-    ax.set(xlabel="epoch", ylabel="val digit accuracy", title="shipped decoders (constructed digit-event videos)")
-    ax.legend()
+            val_acc[context] = np.array([float(r["val_digit_acc"]) for r in csv.DictReader(f)])  # row k: epoch k + 1
+        kept[context] = zoo.shipped()[zoo.checkpoint_name(context, 0)]["best_epoch"]
+        line, = ax.plot(np.arange(1, len(val_acc[context]) + 1), val_acc[context], label=context)
+        ax.plot(kept[context], val_acc[context][kept[context] - 1], "o", color=line.get_color(),
+                label=f"{context}: epoch kept ({kept[context]})")
+    epoch_axis(ax).set(ylabel="val digit accuracy", title="shipped decoders (constructed digit-event videos)")
+    ax.legend(fontsize=8)
     plt.show()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+if bundled:
+    acc, best = val_acc["attention"], kept["attention"]
+    rest, n_val = np.delete(acc, best - 1), len(data["val"])
+    sd = np.sqrt(np.median(acc) * (1 - np.median(acc)) / n_val)  # binomial sd of one epoch's accuracy
+    print(f"attention decoder: kept epoch {best} of {len(acc)}, val digit accuracy {acc[best - 1]:.3f}")
+    print(f"  the other {len(rest)} epochs: median {np.median(rest):.3f}, range {rest.min():.3f}–{rest.max():.3f}")
+    print(f"  {n_val} validation videos: one video is {1 / n_val:.3f}, binomial sd of one epoch's figure ≈ {sd:.3f}; "
+          f"the kept epoch is {(acc[best - 1] - np.median(rest)) / sd:.1f} sd above the median of the others")
+    seeds = {int(n.rsplit("_s", 1)[1][:-3]): r for n, r in sorted(zoo.shipped().items()) if "_attention_" in n}
+    test_acc = ", ".join(f"{r['heldout']['digit_accuracy']:.3f}" for r in seeds.values())
+    print(f"  attention decoders of seeds {list(seeds)}: kept epochs {[r['best_epoch'] for r in seeds.values()]}, "
+          f"test digit accuracy {test_acc}")
+
+# %% [markdown]
+# **The epoch kept is a noise peak, and we keep it.** The attention decoder's validation digit accuracy is flat from
+# the first epoch on, near 0.80. Epoch 2's 0.835 stands 0.03 above the other epochs' median — 6 of the 200
+# validation videos, about 1 sd of the binomial noise one epoch's figure has — and the best of 20 epochs drawn from
+# a flat curve is expected about 2 sd above it. So "best validation epoch" has picked a lucky epoch here, not a
+# better decoder. We keep the course's one rule anyway: `labkit.train.fit` keeps the best validation epoch for every
+# chapter and every shipped checkpoint, and a smoother rule for one decoder would make its figures the exception.
+# What it costs is small: the same recipe with seeds 1 and 2 kept epochs 17 and 6, and their test digit accuracy is
+# 0.853 and 0.867 against this decoder's 0.840 — the spread of three seeds, not a sign of an early epoch that
+# stopped too soon. Open exercise 5 tries a smoother rule.
 
 
 # %% [markdown]
@@ -448,7 +488,7 @@ for k in show if bundled else [int(np.argmin(lengths))]:
         note = (f"truth: {truth[i][0]} then {truth[i][1]};  {sum(r[1] for r in rows)} of {len(rows)} digit words "
                 f"peak in their digit's frames" + ("" if right[i] else "  —  the caption is WRONG"))
         fig = attention_heatmap(g_alpha[k, : len(w), :n].numpy(), w, event_video_from_id(i, event_cfg).frames, ev,
-                                title=f"{i}: {greedy[i]}", correct=right[i], note=note)
+                                title=f"{i}: {readable(greedy[i])}", correct=right[i], note=note)
     else:
         fig = attention_heatmap(g_alpha[k, : len(w), :n].numpy(), w, title=f"{i}: {greedy[i]}")
     plt.show()
@@ -462,9 +502,43 @@ assert torch.allclose(a1[0], g_alpha[k, 0], atol=1e-5), "attention_weights diffe
 print(f"{tid[k]}: your attention_weights gives the decoder's first-step α")
 
 # %% [markdown]
+# **The words before a digit look ahead.** In the heatmaps, the rows of "a" and "then" do not spread out: they
+# sit on the frames of the digit the caption names *next*, with α up to about 0.4 on one frame — at the first "a"
+# the decoder already looks at the first digit it will name. One figure could be luck, so count it over all test
+# captions: for every word that is not a digit, its α mass on the frames of the next digit word's digit and on
+# those of the previous one, beside the share of the frames that digit fills (what uniform weights put there).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+if bundled:
+    fw = function_word_attention(words, g_alpha.numpy(), [data["test"].events[i] for i in tid], lengths)
+    print(f"{'word (where in the caption)':30} {'n':>4}  {'α on next digit':>15} {'uniform':>8}  "
+          f"{'α on previous digit':>19} {'uniform':>8}")
+    for key, r in fw.items():
+        print(f"{key:30} {r['n']:4d}  {r['next']:15.2f} {r['next_share']:8.2f}  {r['previous']:19.2f} "
+              f"{r['previous_share']:8.2f}")
+    ahead = fw["all (before a digit word)"]
+    labkit.record("function_words_alpha_on_next_digit", round(ahead["next"], 4), quiet=True)
+    assert ahead["next"] > 2 * ahead["next_share"] > 0, "the text below says function words look ahead: reread"
+
+# %% [markdown]
+# **Reading it.** On average the words before a digit word put 79 % of their α on the frames of the digit named
+# next, three times the 26 % uniform weights would give, and 11 % on the digit just named; "then" and "by" 88 %, the
+# second "a" 87 %. The one that lags is the "appears" right after the first digit (60 %; in the second heatmap it is
+# still on the 5). In the red heatmap "then" and "a" do look at the 8's frames, and the decoder still writes 5: the
+# right frames, misread. Only the last word, "appears" after the second digit, spreads out: 18 % on the digit it
+# follows, less than uniform, the rest over the other frames. The likely reason is the decoder's wiring: the
+# context φ_t read at a word's step goes into the LSTM state, and the next step, which writes the digit, starts from
+# that state. A word such as "then" needs no frame to be chosen, so its step is free to read the frames of the digit
+# that comes next, and the digit word then has that digit in its state as well as in its own α (a reading we have
+# not tested; ablating the look-ahead would). It also means that §6's grounding, measured at the digit word's own
+# step, sees only part of where the evidence came from.
+
+# %% [markdown]
 # **Explore a caption word by word.** Pick a test video and how many words of its greedy caption to show: the rows
-# grow one word at a time, each with the frames it looked at. Watch the digit words' rows jump to their digit's frames
-# and the function words spread out. Headless, one static view: test video 5, the whole caption.
+# grow one word at a time, each with the frames it looked at. Watch the words before each digit word move to that
+# digit's frames first, the digit word stay there, and only the last "appears" spread out. Headless, one static
+# view: test video 5, the whole caption.
 
 # %%
 from labkit.course.explorer import explore
@@ -475,7 +549,7 @@ def caption_view(index: int = 5, words_shown: int = 12):
     w = greedy[i].split()[:words_shown]
     frames = event_video_from_id(i, event_cfg).frames if bundled else None
     events = data["test"].events[i] if bundled else None
-    attention_heatmap(g_alpha[index, : len(w), :n].numpy(), w, frames, events, title=f"{i}: {' '.join(w)}" + (" …" if len(w) < len(greedy[i].split()) else ""),
+    attention_heatmap(g_alpha[index, : len(w), :n].numpy(), w, frames, events, title=f"{i}: {readable(' '.join(w))}" + (" …" if len(w) < len(greedy[i].split()) else ""),
                       correct=right[i] if bundled else None)
     plt.show()
 
@@ -679,6 +753,9 @@ if bundled:
 #    a wider beam *lower* CIDEr?
 # 4. **Three events.** Extend `EventConfig(task="sequence")` to three digits and the captions to "a 3 then a 7 then
 #    a 1". How does grounding change for the middle digit?
+# 5. **Choosing the epoch on a flat curve.** §4's shipped decoder was kept at a one-epoch peak. Keep instead the
+#    epoch with the best mean over it and its two neighbours (`tools/train_sa_lstm.py`, all three seeds): do the test
+#    figures move by more than the spread between seeds?
 
 # %% [markdown]
 # ## Published numbers, and ours

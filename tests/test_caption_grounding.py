@@ -4,7 +4,12 @@ attention figure's layout (thumbnails over their columns, readable fonts)."""
 import numpy as np
 import pytest
 
-from labkit.metrics.caption_grounding import attention_grounding, digit_accuracy, word_grounding
+from labkit.metrics.caption_grounding import (
+    attention_grounding,
+    digit_accuracy,
+    function_word_attention,
+    word_grounding,
+)
 from labkit.metrics.errors import MetricInputError
 
 
@@ -53,6 +58,36 @@ def test_attention_grounding_pools_digit_words_over_videos():
         word_grounding(["3"], a1, [], 4)
 
 
+def test_function_word_attention_by_hand():
+    # 5 real frames: digit 3 on frames 0-1 (share 0.4), digit 7 on frame 3 (share 0.2)
+    words = ["a", "3", "then", "a", "7", "appears"]
+    alpha = np.array([[0.6, 0.2, 0.1, 0.1, 0.0],   # "a" before the 3: 0.8 on the 3
+                      [0.5, 0.5, 0.0, 0.0, 0.0],   # "3"
+                      [0.1, 0.1, 0.2, 0.6, 0.0],   # "then": 0.6 on the next digit (7), 0.2 on the previous (3)
+                      [0.0, 0.0, 0.0, 1.0, 0.0],   # "a": 1.0 on the 7, 0 on the 3
+                      [0.0, 0.0, 0.0, 1.0, 0.0],   # "7"
+                      [0.2, 0.2, 0.2, 0.2, 0.2]])  # "appears" after the 7: 0.2 on it
+    fw = function_word_attention([words], [alpha], [[(3, 0, 2), (7, 3, 4)]], [5])
+    assert list(fw) == ["all (before a digit word)", "a (before 1st digit)", "a (between digits)",
+                        "then (between digits)", "appears (after 2nd digit)"]
+    assert fw["a (before 1st digit)"]["next"] == pytest.approx(0.8)
+    assert np.isnan(fw["a (before 1st digit)"]["previous"])
+    assert fw["then (between digits)"] == pytest.approx({"n": 1, "next": 0.6, "previous": 0.2, "next_share": 0.2,
+                                                         "previous_share": 0.4})
+    assert fw["all (before a digit word)"]["n"] == 3
+    assert fw["all (before a digit word)"]["next"] == pytest.approx((0.8 + 0.6 + 1.0) / 3)
+    assert fw["all (before a digit word)"]["previous"] == pytest.approx((0.2 + 0.0) / 2)  # the first "a" has none
+    assert np.isnan(fw["appears (after 2nd digit)"]["next"])
+    assert fw["appears (after 2nd digit)"]["previous"] == pytest.approx(0.2)
+    # a digit word naming a digit the video does not show gives that column nothing to measure
+    wrong = function_word_attention([["a", "5"]], [alpha[:2]], [[(3, 0, 2), (7, 3, 4)]], [5])
+    assert np.isnan(wrong["a (before 1st digit)"]["next"])
+    with pytest.raises(MetricInputError, match="one entry per video"):
+        function_word_attention([words], [alpha, alpha], [[]], [5])
+    with pytest.raises(MetricInputError, match="a row per word"):
+        function_word_attention([words], [alpha[:3]], [[]], [5])
+
+
 def test_heatmap_thumbnails_sit_over_their_columns_and_fonts_are_readable():
     import matplotlib.pyplot as plt
 
@@ -84,3 +119,17 @@ def test_captions_digest_changes_with_any_word_and_not_with_dict_order():
     assert captions_sha256(g, b) == captions_sha256(dict(reversed(g.items())), b)
     assert captions_sha256(g, b) != captions_sha256(b, g)
     assert captions_sha256(g, b) != captions_sha256({**g, "v2": "first a 1 then a 3"}, b)
+
+
+def test_attention_diagram_labels_its_bars_alpha_and_shows_the_energies_apart():
+    import matplotlib.pyplot as plt
+
+    from labkit.viz.captions import attention_diagram
+
+    fig = attention_diagram(5, alpha=[1, 2, 4, 2, 1])
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    bars = [float(t.split("=")[1]) for t in texts if t.startswith("$\\alpha_")]  # "$\alpha_3$=0.40"
+    energies = np.array([float(t.split("=")[1]) for t in texts if t.startswith("$e_") and "tanh" not in t])
+    assert bars == pytest.approx([0.1, 0.2, 0.4, 0.2, 0.1], abs=0.005)
+    assert np.exp(energies) / np.exp(energies).sum() == pytest.approx(bars, abs=0.01)  # softmax(e) = α, e rounded
+    plt.close(fig)

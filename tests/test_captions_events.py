@@ -15,6 +15,7 @@ from labkit.data.captions import (
     event_caption_config,
     load_event_captions,
     parse_caption,
+    readable,
     time_channel,
 )
 from labkit.data.digit_events import Event, event_video_from_id
@@ -36,6 +37,17 @@ def test_parser_reads_back_every_phrasing_in_time_order(first, second):
     for caption in caption_events(first, second):
         assert parse_caption(caption) == (first, second), caption
         assert parse_caption(caption.capitalize() + ".") == (first, second)  # case and punctuation ignored
+
+
+def test_readable_writes_an_before_8_only_and_the_parser_still_reads_it():
+    assert readable("a 8 appears then a 9 appears") == "an 8 appears then a 9 appears"
+    assert readable("before a 9 comes a 8") == "before a 9 comes an 8"
+    assert readable("A 8 is followed by a 18.") == "An 8 is followed by a 18."  # only the numeral 8, any case
+    assert readable("a 3 then a 7") == "a 3 then a 7"
+    for first, second in ((8, 3), (3, 8)):
+        for caption in caption_events(first, second):
+            assert parse_caption(readable(caption)) == (first, second), readable(caption)
+    assert "an" not in {w for p in PHRASINGS for w in p.split()}  # the data keeps one article (shipped vocabularies)
 
 
 @pytest.mark.parametrize("text", ["", "a 3 appears", "a 3 appears then a 7", "a three appears then a 7 appears",

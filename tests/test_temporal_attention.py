@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 
 from labkit.metrics.errors import MetricInputError
-from labkit.metrics.temporal_attention import heldout_figures, informative_mass, median_mass_ratio
+from labkit.metrics.temporal_attention import (
+    heldout_figures,
+    informative_mass,
+    median_mass_ratio,
+    top1_failures,
+)
 
 # video 0: 0.6 of the weight on 1 informative frame of 4 (share 1/4) → ratio 2.4
 # video 1: uniform over 3 frames, 1 informative → mass 1/3, share 1/3, ratio 1 (what mean pooling always scores)
@@ -47,3 +52,20 @@ def test_bad_input_is_a_clear_error():
         informative_mass([ALPHA[0]], [np.zeros(5, bool)])
     with pytest.raises(MetricInputError, match="sum to 1 over the video, sums to 0.5000"):
         informative_mass([np.array([0.25, 0.25])], [np.ones(2, bool)])
+
+
+def test_top1_failures_by_hand():
+    # 3 classes; video 0 right (top class 1 is a label); video 1 wrong, attention on its label frame, label runner-up;
+    # video 2 wrong, attention pulled to a clutter frame, label ranked last
+    scores = np.array([[0.1, 0.9, 0.2], [0.8, 0.5, 0.1], [0.1, 0.2, 0.9]])
+    labels = np.array([[0, 1, 0], [0, 1, 0], [1, 0, 0]])
+    f = top1_failures(scores, labels, ALPHA, INFORMATIVE)
+    assert f["index"].tolist() == [1, 2] and f["predicted"].tolist() == [0, 2]
+    np.testing.assert_allclose(f["mass"], [1 / 3, 0.9])
+    assert f["peak_on_label"].tolist() == [True, True]  # video 1: a tie at the first frame, which is informative
+    assert f["label_second"].tolist() == [True, False]
+    clutter = [ALPHA[0], ALPHA[1], np.array([0.05, 0.2, 0.2, 0.55, 0.0])]
+    assert top1_failures(scores, labels, clutter, INFORMATIVE)["peak_on_label"].tolist() == [True, False]
+    assert top1_failures(scores[:1], labels[:1], ALPHA[:1], INFORMATIVE[:1])["index"].size == 0
+    with pytest.raises(MetricInputError, match="one α row per video"):
+        top1_failures(scores, labels, ALPHA[:2], INFORMATIVE[:2])

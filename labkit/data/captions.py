@@ -170,12 +170,25 @@ def caption_event_video(events: Sequence, n_phrasings: int = len(PHRASINGS)) -> 
 def parse_caption(text: str) -> tuple[int, int] | None:
     """Which digits a caption asserts in which order: ``(earlier, later)``, or ``None`` if it is not one of the
     :data:`PHRASINGS` (case and punctuation ignored). "before a 7 comes a 3" → ``(3, 7)``."""
-    words = " ".join(tokenize(text))
+    words = " ".join("a" if w == "an" else w for w in tokenize(text))  # "an 8" as shown by readable()
     for pattern in _PATTERNS:
         m = pattern.match(words)
         if m:  # group a is the earlier digit wherever the phrasing puts it
             return int(m["a"]), int(m["b"])
     return None
+
+
+_A_BEFORE_VOWEL_SOUND = re.compile(r"\b([Aa]) (?=8\b)")  # "8" is the one numeral 0–9 read with a vowel: "eight"
+
+
+def readable(caption: str) -> str:
+    """A caption as a reader should see it: "a 8 appears" → "an 8 appears" (also "A 8" → "An 8").
+
+    Why only for display: the constructed captions write "a" before every digit, and "a" is a word of the vocabulary
+    the shipped decoders were trained with; writing "an 8" in :data:`PHRASINGS` would add a word, change the
+    vocabulary and void every shipped checkpoint. So the data keeps one article and the notebook shows English.
+    :func:`parse_caption` reads both forms."""
+    return _A_BEFORE_VOWEL_SOUND.sub(r"\1n ", caption)
 
 
 def time_channel(feats: np.ndarray) -> np.ndarray:

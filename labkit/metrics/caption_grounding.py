@@ -14,6 +14,7 @@ grammar — a constant caption already matches most words. Two numbers speak to 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -87,6 +88,56 @@ def attention_grounding(words: Sequence[Sequence[str]], alphas: Sequence[np.ndar
                                f"{len(alphas)} alphas, {len(events)} event lists, {len(lengths)} lengths")
     rows = [r for w, a, e, n in zip(words, alphas, events, lengths, strict=True) for r in word_grounding(w, a, e, n)]
     return Grounding(sum(r[1] for r in rows), len(rows), float(np.mean([r[2] for r in rows])) if rows else float("nan"))
+
+
+def function_word_attention(words: Sequence[Sequence[str]], alphas: Sequence[np.ndarray],
+                            events: Sequence[Sequence[Window]], lengths: Sequence[int]) -> dict[str, dict[str, float]]:
+    """Where the words that are *not* digits look: for each function word, the α mass (at the step that emitted it)
+    on the frames of the **next** digit word's digit and on those of the **previous** digit word's digit, against
+    the share of the real frames each digit occupies (what uniform weights would put there).
+
+    Why: a heatmap suggests that "a" and "then" already look at the digit the caption names *next*; this makes the
+    reading a number. Rows are keyed ``"<word> (<where>)"``, where is ``before 1st digit``, ``between digits`` or
+    ``after 2nd digit``, plus ``"all (before a digit word)"``; each holds ``n`` (words), ``next`` / ``previous``
+    (mean mass; NaN where no such digit word exists or the video does not show that digit, so they are left out of
+    the mean), ``next_share`` / ``previous_share`` (mean frame share of those digits). One entry per video in each
+    argument, as for :func:`attention_grounding`."""
+    if not len(words) == len(alphas) == len(events) == len(lengths):
+        raise MetricInputError(f"need one entry per video in each argument, got {len(words)} captions, "
+                               f"{len(alphas)} alphas, {len(events)} event lists, {len(lengths)} lengths")
+    rows: dict[str, list[tuple[float, float, float, float]]] = {}
+    for w, a, ev, n in zip(words, alphas, events, lengths, strict=True):
+        a = np.asarray(a, dtype=np.float64)
+        if a.ndim != 2 or a.shape[0] < len(w) or not 1 <= n <= a.shape[1]:
+            raise MetricInputError(f"alpha must be (words, frames) with a row per word and ≥ {n} frames: "
+                                   f"{len(w)} words, alpha {a.shape}")
+        frames = {}
+        for digit, start, stop in ev:
+            frames[int(digit)] = np.zeros(n, dtype=bool)
+            frames[int(digit)][max(start, 0):min(stop, n)] = True
+        digit_at = [k for k, x in enumerate(w) if is_digit_word(x)]
+        for k, x in enumerate(w):
+            if is_digit_word(x):
+                continue
+            nxt = next((int(w[j]) for j in digit_at if j > k), None)
+            prv = next((int(w[j]) for j in reversed(digit_at) if j < k), None)
+            where = "before 1st digit" if prv is None else "after 2nd digit" if nxt is None else "between digits"
+            mass = [a[k, :n][frames[d]].sum() if d in frames else np.nan for d in (nxt, prv)]
+            share = [frames[d].mean() if d in frames else np.nan for d in (nxt, prv)]
+            row = (mass[0], mass[1], share[0], share[1])
+            rows.setdefault(f"{x} ({where})", []).append(row)
+            if nxt is not None:
+                rows.setdefault("all (before a digit word)", []).append(row)
+    out = {}
+    order = ("all", "before", "between", "after")  # in reading order, the most frequent word first within each
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a column with no digit at all is NaN, as documented
+        for key, r in sorted(rows.items(), key=lambda kv: (next(i for i, o in enumerate(order) if o in kv[0]),
+                                                           -len(kv[1]), kv[0])):
+            m = np.nanmean(np.array(r, dtype=np.float64), axis=0)
+            out[key] = {"n": len(r), "next": float(m[0]), "previous": float(m[1]), "next_share": float(m[2]),
+                        "previous_share": float(m[3])}
+    return out
 
 
 def decode(model, vocab: Vocabulary, data: CaptionSet, beam_width: int = 1, max_len: int = 20,

@@ -53,3 +53,26 @@ def heldout_figures(scores: np.ndarray, labels: np.ndarray, alpha: Sequence[np.n
     return {"gap": round(gap(scores, labels), 4), "hit_at_1": round(hit_at_one(scores, labels), 4),
             "perr": round(perr(scores, labels), 4), "median_mass_ratio": round(median_mass_ratio(alpha, informative), 4),
             "mean_mass": round(float(m["mass"].mean()), 4), "mean_share": round(float(m["share"].mean()), 4)}
+
+
+def top1_failures(scores: np.ndarray, labels: np.ndarray, alpha: Sequence[np.ndarray],
+                  informative: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """The videos whose top-scoring class is not one of their labels, with what their attention did.
+
+    Why: a wrong class has two causes that call for different fixes — attention on the label digit's frames with the
+    digit misread there (the frame encoder's fault), or attention pulled to clutter frames (the attention's fault).
+    Two red examples cannot tell which dominates; these arrays, one entry per wrong video, can. ``index`` (into the
+    videos), ``predicted`` (the top class), ``mass`` (α on frames that show a label digit), ``peak_on_label``
+    (the frame of largest α shows a label digit), ``label_second`` (a true label is the second-best class)."""
+    scores, labels = np.asarray(scores), np.asarray(labels)
+    if scores.shape != labels.shape or scores.ndim != 2 or len(alpha) != len(scores):
+        raise MetricInputError(f"scores {scores.shape} and labels {labels.shape} must be the same (videos, classes), "
+                               f"with one α row per video ({len(alpha)} given)")
+    top2 = np.argsort(-scores, axis=1, kind="stable")[:, :2]  # ties broken by class id, as Hit@1's argmax
+    rows = np.arange(len(scores))
+    wrong = np.flatnonzero(labels[rows, top2[:, 0]] == 0)
+    m = informative_mass([alpha[i] for i in wrong], [informative[i] for i in wrong])
+    peak = np.array([bool(np.asarray(informative[i])[int(np.argmax(alpha[i]))]) for i in wrong], dtype=bool)
+    second = labels[wrong, top2[wrong, 1]] > 0 if scores.shape[1] > 1 else np.zeros(len(wrong), dtype=bool)
+    return {"index": wrong, "predicted": top2[wrong, 0], "mass": m["mass"], "peak_on_label": peak,
+            "label_second": second}

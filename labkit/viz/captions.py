@@ -9,30 +9,38 @@ import numpy as np
 
 def attention_diagram(n_frames: int = 5, alpha: Sequence[float] | None = None):
     """One decoding step of SA-LSTM drawn: frame features v_i and the previous state h_{t-1} give energies
-    e_i = wᵀ tanh(W h_{t-1} + U v_i + b); softmax → α_i; φ_t = Σ α_i v_i joins the word embedding E y_{t-1}."""
+    e_i = wᵀ tanh(W h_{t-1} + U v_i + b); softmax → α_i; φ_t = Σ α_i v_i joins the word embedding E y_{t-1}.
+
+    Both stages carry their own numbers, e_i under the arrows from v_i and α_i on the bars, so a reader sees that
+    the bars are the softmax of the energies, not the energies. The energies shown are log α_i centred on their
+    mean: a softmax ignores a constant added to every e_i, so these are the e_i of ``alpha`` up to that constant."""
     import matplotlib.pyplot as plt
 
     alpha = np.asarray(alpha if alpha is not None else np.exp(-0.5 * (np.arange(n_frames) - 2.2) ** 2))
     alpha = alpha / alpha.sum()
+    energy = np.log(np.clip(alpha, 1e-12, None))
+    energy -= energy.mean()
     fig, ax = plt.subplots(figsize=(9, 4.2))
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 6)
     ax.set_axis_off()
     box = {"boxstyle": "round,pad=0.3", "fc": "#e8f0fe", "ec": "#4a6fa5"}
     xs = np.linspace(0.8, 5.2, n_frames)
-    for i, (x, a) in enumerate(zip(xs, alpha, strict=True)):
+    for i, (x, a, e) in enumerate(zip(xs, alpha, energy, strict=True)):
         ax.text(x, 0.6, f"$v_{i + 1}$", ha="center", va="center", bbox=box, fontsize=11)
-        ax.text(x, 2.0, f"$e_{i + 1}$", ha="center", va="center", fontsize=10)
-        ax.annotate("", (x, 1.75), (x, 0.95), arrowprops={"arrowstyle": "->", "color": "gray"})
+        ax.text(x, 1.55, f"$e_{i + 1}$={e:+.1f}", ha="center", va="center", fontsize=9, color="#4a6fa5")
+        ax.annotate("", (x, 1.35), (x, 0.95), arrowprops={"arrowstyle": "->", "color": "gray"})
+        ax.annotate("", (x, 2.2), (x, 1.75), arrowprops={"arrowstyle": "->", "color": "gray"})
         ax.add_patch(plt.Rectangle((x - 0.22, 2.6), 0.44, 1.6 * a / alpha.max(), color="tab:orange"))
-        ax.text(x, 2.45, f"{a:.2f}", ha="center", va="top", fontsize=8)
+        ax.text(x, 2.45, f"$\\alpha_{i + 1}$={a:.2f}", ha="center", va="top", fontsize=9)
         ax.annotate("", (7.0, 4.6), (x, 2.65 + 1.6 * a / alpha.max()),
                     arrowprops={"arrowstyle": "->", "color": "tab:orange", "alpha": 0.3 + 0.7 * a / alpha.max()})
     ax.text(3.0, 4.75, r"$\alpha = \mathrm{softmax}_i(e_i)$  (padded frames: $e_i=-\infty$, so $\alpha_i=0$)",
             ha="center", fontsize=10)
     ax.text(8.4, 0.6, "$h_{t-1}$", ha="center", va="center", bbox=box, fontsize=11)
-    ax.annotate("", (5.6, 2.0), (7.9, 0.75), arrowprops={"arrowstyle": "->", "color": "#4a6fa5"})
-    ax.text(7.4, 1.25, r"$e_i = w^\top \tanh(W h_{t-1} + U v_i + b)$", ha="center", fontsize=10, color="#4a6fa5")
+    ax.annotate("", (5.7, 1.55), (7.9, 0.75), arrowprops={"arrowstyle": "->", "color": "#4a6fa5"})
+    ax.text(7.6, 1.95, r"$e_i = w^\top \tanh(W h_{t-1} + U v_i + b)$", ha="center", fontsize=10, color="#4a6fa5")
+    ax.text(xs[0] - 0.3, 1.97, "softmax", ha="right", va="center", fontsize=8, color="gray")
     ax.text(7.3, 4.9, r"$\varphi_t = \sum_i \alpha_i v_i$", ha="center", va="center", bbox=box, fontsize=11)
     ax.text(9.3, 4.9, r"$E\,y_{t-1}$", ha="center", va="center", bbox=box, fontsize=11)
     ax.text(8.3, 5.75, r"LSTM$([E y_{t-1};\ \varphi_t],\ h_{t-1}) \to h_t \to p(y_t)$", ha="center", fontsize=11)

@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 class _History(Protocol):
@@ -23,8 +24,21 @@ class _History(Protocol):
     def __getitem__(self, key: str) -> list[float]: ...
 
 
+def epoch_axis(ax: Axes) -> Axes:
+    """Label ``ax``'s x axis "epoch" and tick it at whole epochs only.
+
+    Why: matplotlib's default locator puts ticks at 1.5, 2.5, … on a run of a few epochs, and there is no epoch 2.5;
+    every curve over epochs in the course goes through here, so none shows fractional epochs."""
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+    return ax
+
+
 def plot_history(history: _History, keys: Sequence[str] | None = None, ax: Axes | None = None) -> Figure:
-    """Learning curves of ``keys`` (default: everything logged) against the epoch, on ``ax`` or a new figure."""
+    """Learning curves of ``keys`` (default: everything logged) against the epoch, on ``ax`` or a new figure.
+
+    All keys share one y axis: give it keys on one scale (a loss beside a metric in [0, 1] flattens the metric);
+    :func:`plot_history_panels` draws quantities on different scales side by side."""
     import matplotlib.pyplot as plt  # a new figure in a notebook is a pyplot figure, so plt.show() draws it
 
     keys = list(keys or [k for k in (history.epochs[0] if history.epochs else {}) if k != "epoch"])
@@ -33,10 +47,36 @@ def plot_history(history: _History, keys: Sequence[str] | None = None, ax: Axes 
     xs = history["epoch"]
     for k in keys:
         ax.plot(xs[: len(history[k])], history[k], marker="o", label=k)
-    ax.set_xlabel("epoch")
+    epoch_axis(ax)
     ax.legend()
     ax.grid(alpha=0.3)
     return ax.figure
+
+
+def plot_history_panels(history: _History, panels: Sequence[Sequence[str]], best_epoch: int | None = None,
+                        title: str | None = None, panel_width: float = 3.4) -> Figure:
+    """One panel per group of keys, side by side, each on its own y axis labelled with its keys (e.g.
+    ``[("loss",), ("val_gap",)]``), and a dotted line at ``best_epoch`` (the epoch whose weights were kept) in
+    every panel.
+
+    Why panels and not one axis: a summed loss near 4 and a validation metric in [0, 1] on one y axis leave the
+    metric a flat line at the bottom, and a twin axis makes the reader match curves to axes by colour."""
+    import matplotlib.pyplot as plt
+
+    if not panels or any(isinstance(g, str) or not g for g in panels):
+        raise ValueError(f"panels must be a list of non-empty groups of keys, e.g. [('loss',), ('val_acc',)], "
+                         f"got {panels!r}")
+    fig, axes = plt.subplots(1, len(panels), figsize=(panel_width * len(panels), 3.0), squeeze=False,
+                             layout="constrained")
+    for ax, group in zip(axes[0], panels, strict=True):
+        plot_history(history, keys=group, ax=ax)
+        ax.set_ylabel(", ".join(group))
+        if best_epoch is not None:
+            ax.axvline(best_epoch, color="k", ls=":", lw=1, label=f"epoch kept ({best_epoch})")
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
 
 
 def distributions_figure(key: str, runs: Mapping[str, Sequence[float]]) -> Figure:

@@ -47,7 +47,7 @@ from labkit.data import mnist
 from labkit.models.ram import RAM, RAMConfig, Retina, accuracy, ram_step, reinforce_gradients, reinforce_term
 from labkit.models.ram import retina_patch as labkit_retina_patch
 from labkit.train import TrainConfig, fit
-from labkit.viz.curves import plot_history
+from labkit.viz.curves import plot_history_panels
 from labkit.viz.glimpses import draw_glimpse_path, retina_figure
 
 # %%
@@ -397,7 +397,7 @@ model = RAM(cfg)
 t0 = time.perf_counter()
 history = fit(model, fit_set, ram_step(), train_cfg, eval_fn=evaluate)
 train_seconds = time.perf_counter() - t0
-fig = plot_history(history, keys=("nll", "reinforce", "acc", "val_acc"))
+fig = plot_history_panels(history, [("nll", "reinforce"), ("acc", "val_acc")], best_epoch=history.best_epoch)
 plt.show()
 
 # %%

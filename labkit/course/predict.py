@@ -1,6 +1,7 @@
-"""``labkit predict``: score a folder of images with a trained model — the seed workflow's *predict* step.
+"""``labkit predict``: score a folder of images with a trained model — AMNet-Rumor's *predict* step
+(RMSnow/AMNet-Rumor, the project whose workflow notebook 03 rebuilds).
 
-The seed ran ``main.py --eval-images DIR --csv-out … --att-maps-out …`` by hand, per folder. Here one command
+AMNet-Rumor ran ``main.py --eval-images DIR --csv-out … --att-maps-out …`` by hand, per folder. Here one command
 scores every image in a folder with ResMem's published weights or with an AMNet checkpoint (saved by
 ``labkit.models.amnet.save_checkpoint``, e.g. by notebook 03), writes a CSV of memorability scores
 (``name,prediction``) and, for AMNet, one attention-map PNG per image (the per-step maps on one shared colour

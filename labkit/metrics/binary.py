@@ -1,6 +1,6 @@
 """Scores of a regression model used as a classifier: threshold → accuracy, ROC AUC, sklearn report.
 
-The seed's rumor study trained AMNet as a regression on 0/1 labels and read the outputs at a
+AMNet-Rumor's rumor study (RMSnow/AMNet-Rumor) trained AMNet as a regression on 0/1 labels and read the outputs at a
 0.5 threshold; accuracy depends on that threshold, ROC AUC does not (it ranks). Both are reported,
 with sklearn's per-class precision / recall / F1 as a dict so a sweep can tabulate them.
 """

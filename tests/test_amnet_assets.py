@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from labkit import asset_path
-from labkit.data.amnet_features import TEST_SOURCES, load_bundled_features
+from labkit.data.amnet_features import TEST_SOURCES, VAL_SOURCES, load_bundled_features
 from labkit.data.images import bundled_images
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +44,17 @@ def test_bundle_is_aligned_and_split_by_source_photo():
     assert not {data.sources[i] for i in tr} & set(TEST_SOURCES)
     with pytest.raises(ValueError, match="unknown test sources"):
         data.split(["nope"])
+
+
+def test_validation_photos_are_carved_from_training_photos_only():
+    """The epoch is picked on whole validation photos, never on a crop of a training or test photo."""
+    data = load_bundled_features()
+    tr, va, te = data.train_val_test()
+    src = np.array(data.sources)
+    assert {*src[va]} == set(VAL_SOURCES) and {*src[te]} == set(TEST_SOURCES)
+    assert not {*src[tr]} & ({*src[va]} | {*src[te]}) and len(tr) + len(va) + len(te) == len(src)
+    with pytest.raises(ValueError, match="both validation and test"):
+        data.train_val_test(val_sources=["coins"])
 
 
 @pytest.mark.slow

@@ -86,8 +86,11 @@ def test_pca_components_are_orthonormal_sorted_and_sign_fixed():
 
 def test_photos_study_is_the_median_split_stand_in():
     photos, data = binary_study("photos"), load_bundled_features()
-    assert "stand-in" in photos.name and photos.val is None and photos.boxes is None
+    assert "stand-in" in photos.name and photos.boxes is None
     assert photos.labels.sum() == len(photos.labels) // 2
+    assert set(photos.labels[photos.val]) == {0, 1}  # validation AUC, which picks the epoch, needs both classes
+    sources = np.array(data.sources)
+    assert not {*sources[photos.train]} & {*sources[photos.val]} and not {*sources[photos.val]} & {*sources[photos.test]}
     np.testing.assert_array_equal(photos.labels, (data.pseudo_labels > np.median(data.pseudo_labels)).astype(int))
 
 

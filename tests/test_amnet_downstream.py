@@ -14,6 +14,7 @@ from labkit.data.lamem import (
     LaMemFormatError,
     SplitEntry,
     lamem_folder,
+    lamem_train_val_test,
     median_split,
     read_split,
     write_predictions,
@@ -28,6 +29,33 @@ def test_fixture_binary_split_reads_exactly():
     entries = read_split(FIXTURE / "splits" / "train_1.txt", binary=True)
     assert entries[:2] == [SplitEntry("rumor/0001.jpg", 1.0), SplitEntry("nonrumor/0002.jpg", 0.0)]
     assert len(entries) == 6 and sum(e.score for e in entries) == 3
+
+
+def _folder(root: Path, splits: dict[str, list[str]]) -> Path:
+    (root / "images").mkdir(parents=True)
+    (root / "splits").mkdir()
+    for split, labels in splits.items():
+        names = [f"{split}_{i}.jpg" for i in range(len(labels))]
+        for n in names:
+            (root / "images" / n).write_bytes(b"")  # only existence is checked here
+        (root / "splits" / f"{split}.txt").write_text("".join(f"{n} {y}\n" for n, y in zip(names, labels, strict=True)))
+    return root
+
+
+def test_validation_is_val_1_or_a_stratified_share_of_train_never_test(tmp_path):
+    """The epoch is picked on validation: LaMem's own val_1.txt when there is one, else a seeded share of train_1
+    holding both classes; test_1 is never touched."""
+    own = _folder(tmp_path / "own", {"train_1": ["0", "1"] * 4, "val_1": ["1", "0", "1"], "test_1": ["0", "1"]})
+    paths, y, (tr, va, te) = lamem_train_val_test(own)
+    assert [len(tr), len(va), len(te)] == [8, 3, 2] and [p.name for p in np.array(paths)[va]] == ["val_1_0.jpg", "val_1_1.jpg", "val_1_2.jpg"]
+    carved = _folder(tmp_path / "carved", {"train_1": ["0", "1"] * 6, "test_1": ["0", "1"]})
+    paths, y, (tr, va, te) = lamem_train_val_test(carved)
+    assert sorted(y[va]) == [0, 1] and len(tr) == 10 and all(paths[i].name.startswith("test_1") for i in te)
+    assert not {paths[i] for i in va} & {paths[i] for i in tr}
+    assert lamem_train_val_test(carved)[2][1].tolist() == va.tolist()  # seeded: the same split every run
+    tiny = _folder(tmp_path / "tiny", {"train_1": ["0.5", "0.7"], "test_1": ["0.4"]})
+    with pytest.raises(LaMemFormatError, match="too few to hold out a validation share"):
+        lamem_train_val_test(tiny, binary=False)
 
 
 def test_score_split_reads_lamem_lines(tmp_path):

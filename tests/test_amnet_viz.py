@@ -40,3 +40,17 @@ def test_maps_share_one_colour_scale():
     vmax = sharp.max()
     assert upsample_map(flat, (2, 2), (8, 8), vmax=vmax).max() == pytest.approx(0.25 / 0.85, abs=0.02)
     assert upsample_map(sharp, (2, 2), (8, 8), vmax=vmax).max() == pytest.approx(1.0, abs=0.02)
+
+
+def test_row_scale_gives_each_row_its_own_scale_and_colourbar():
+    """Per-row scaling: a dim row is drawn to its own maximum (its shape shows), with one colourbar per row."""
+    ims = [Image.new("RGB", (40, 30), c) for c in ("red", "blue")]
+    alphas = np.array([[[0.85, 0.05, 0.05, 0.05]] * 2, [[0.3, 0.25, 0.25, 0.2]] * 2])  # (N=2, T=2, L=4)
+    shared = attention_steps(ims, alphas, (2, 2))
+    row = attention_steps(ims, alphas, (2, 2), scale="row")
+    assert len(shared.axes) == 2 * 3 + 1 and len(row.axes) == 2 * 3 + 2
+    contrast = [np.ptp(np.asarray(f.axes[4].images[0].get_array()).reshape(-1, 3), axis=0).max() for f in (shared, row)]
+    assert contrast[1] > 4 * contrast[0]  # the dim row's map spans the colours on its own scale, not a sliver
+    assert [bar.get_ylim()[1] for bar in row.axes[6:]] == pytest.approx([0.85, 0.3])
+    with pytest.raises(ValueError, match="scale must be one of shared, row"):
+        attention_steps(ims, alphas, (2, 2), scale="per-map")

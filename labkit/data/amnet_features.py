@@ -5,7 +5,7 @@ The maps are ``data/amnet/layer3_7x7.npz`` (see ``tools/make_amnet_assets.py``: 
 at 224×224, 2×2 average-pooled to 7×7, uint8 per channel: x ≈ features_u8 · scale[c]). The targets are ``data/resmem/pseudo_labels.csv``:
 **ResMem's predictions, not human memorability** — a stand-in that lets the notebook train offline.
 
-The 0/1 study (the seed's rumor workflow, and ``labkit sweep`` over it) trains on :func:`binary_study`:
+The 0/1 study (AMNet-Rumor's workflow, and ``labkit sweep`` over it) trains on :func:`binary_study`:
 ``"pasted"``, the **constructed** pasted-object task (``labkit.data.pasted_objects``: 1 when the framed patch is a
 face), from ``data/amnet/pasted_layer3_pca32.npz`` — its 14×14 layer3 maps, like the shipped checkpoints', but
 projected on 32 principal components so 680 images fit in a few MB (``python -m labkit.models.amnet_pretrained
@@ -29,6 +29,11 @@ FEATURES = "amnet/layer3_7x7.npz"
 LABELS = "resmem/pseudo_labels.csv"
 #: Source photos held out for testing (all their crops); chosen to mix textures, objects and scenes.
 TEST_SOURCES: tuple[str, ...] = ("chelsea", "coins", "grass", "rocket", "china")
+#: Source photos held out for validation (all their crops): they pick the training epoch, so the test photos are
+#: scored once and never choose the model. Chosen by pseudo-label alone, never by a model's score: a low, a middle
+#: and a high photo among the training ones (mean 0.72, 0.78, 0.90), so that validation, like test, asks for a
+#: ranking across the range — three photos of similar score would make its ρ mostly noise.
+VAL_SOURCES: tuple[str, ...] = ("hubble_deep_field", "astronaut", "page")
 PASTED = "amnet/pasted_layer3_pca32.npz"
 PASTED_SIZES = {"train": 400, "val": 100, "test": 180}  # the first N of each split of pasted_objects (test: all)
 PASTED_COMPONENTS = 32
@@ -51,6 +56,18 @@ class BundledFeatures:
             raise ValueError(f"unknown test sources {sorted(unknown)}; choose from {sorted(set(self.sources))}")
         is_test = np.isin(self.sources, list(test_sources))
         return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+
+    def train_val_test(self, val_sources: Sequence[str] = VAL_SOURCES,
+                       test_sources: Sequence[str] = TEST_SOURCES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Index arrays (train, val, test), split by source photo: validation picks the epoch, test is scored once.
+
+        Why by source photo: crops of one photo share their content, so a crop in validation whose sibling was
+        trained on would reward memorising that photo — the overfitting the split is there to catch."""
+        if set(val_sources) & set(test_sources):
+            raise ValueError(f"a source photo cannot be both validation and test: {sorted(set(val_sources) & set(test_sources))}")
+        train, test = self.split(test_sources)
+        _, val = self.split(val_sources)
+        return np.setdiff1d(train, val), val, test
 
 
 def load_bundled_features() -> BundledFeatures:
@@ -107,6 +124,6 @@ def binary_study(dataset: str) -> BinaryStudy:
     if dataset == "photos":
         data = load_bundled_features()
         labels, _ = median_split(data.pseudo_labels)
-        train, test = data.split()
-        return BinaryStudy(DATASETS["photos"], data.features, labels, train, test)
+        train, val, test = data.train_val_test()
+        return BinaryStudy(DATASETS["photos"], data.features, labels, train, test, val)
     raise ValueError(f"dataset must be one of {', '.join(DATASETS)}; got {dataset!r}")

@@ -7,7 +7,7 @@ A LaMem folder (the real LaMem, the bundled fixture, or a user's ``data_root``):
                                              (optionally val_1.txt and the other numbered splits)
 
 The same layout carries two kinds of label: memorability **scores** (LaMem's hit rates, so in
-[0, 1]) and **0/1 labels** (the seed's rumor study, ``binary=True``), which AMNet trains on as a
+[0, 1]) and **0/1 labels** (AMNet-Rumor's rumor study, ``binary=True``), which AMNet trains on as a
 regression and thresholds at 0.5.
 
 Why this is the one home: the course once had two split readers with two rule sets (one accepted
@@ -155,6 +155,32 @@ def lamem_folder(root: str | os.PathLike, split: str = "train_1", binary: bool =
     """Image paths and labels (float32) of one split of a LaMem folder."""
     entries, paths = _split_images(require_path("root", root), split, binary)
     return paths, np.array([e.score for e in entries], dtype=np.float32)
+
+
+def lamem_train_val_test(root: str | os.PathLike, binary: bool = True, val_fraction: float = 0.2,
+                         seed: int = 0) -> tuple[list[Path], np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """All images of ``train_1``, a validation split and ``test_1``, in that order: (paths, labels, (train, val,
+    test) index arrays).
+
+    Validation is the folder's own ``val_1.txt`` when it has one (LaMem does), else a seeded ``val_fraction`` of
+    ``train_1`` (stratified on 0/1 labels, so both classes are validated). Why a validation split at all: a notebook
+    picks its training epoch on it, so the test split is scored once and never chooses the model.
+    """
+    from labkit.data.mnist import split_holdout
+
+    root = require_path("root", root)
+    train, test = lamem_folder(root, "train_1", binary), lamem_folder(root, "test_1", binary)
+    if (root / "splits" / "val_1.txt").is_file():
+        val = lamem_folder(root, "val_1", binary)
+    else:
+        keep, held = split_holdout(train[1] if binary else np.zeros(len(train[1])), val_fraction, seed)
+        if len(held) < 2:
+            raise LaMemFormatError(f"{root / 'splits' / 'train_1.txt'} has {len(train[0])} images, too few to hold "
+                                   f"out a validation share of {val_fraction}; add splits/val_1.txt")
+        train, val = ([train[0][i] for i in keep], train[1][keep]), ([train[0][i] for i in held], train[1][held])
+    sizes = np.cumsum([0, len(train[0]), len(val[0]), len(test[0])])
+    tr, va, te = (np.arange(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    return train[0] + val[0] + test[0], np.concatenate([train[1], val[1], test[1]]), (tr, va, te)
 
 
 class LaMemDataset:

@@ -1,10 +1,14 @@
 """AMNet-style attention figures: one image, then its attention map at every LSTM step, overlaid.
 
-All maps of a figure share one colour scale, from 0 to the largest α shown, with a colourbar that marks the
-uniform weight 1/L. Why not normalise each map on its own, as the original ``--att-maps-out`` did: a nearly
+By default all maps of a figure share one colour scale, from 0 to the largest α shown, with a colourbar that marks
+the uniform weight 1/L. Why not normalise each map on its own, as the original ``--att-maps-out`` did: a nearly
 flat map (max α 0.03 against a uniform 0.02) then looks as dramatic as a sharp one, and the figure would
-contradict the numbers beside it. ``upsample_map(..., vmax=None)`` still gives the per-map view for a closer
-look at a map's shape.
+contradict the numbers beside it. The shared scale has its own cost: one sharp row leaves the others nearly dark,
+their shapes unreadable. ``scale="row"`` gives every row (image) its own scale and colourbar — steps of one image
+stay comparable, rows do not — so a notebook can show both. ``upsample_map(..., vmax=None)`` gives the per-map view.
+
+The colormap is perceptually uniform (``viridis``): equal steps in α look like equal steps in colour. ``jet``,
+the original's, has bright bands (cyan, yellow) that draw edges where α changes smoothly.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from PIL import Image
+
+CMAP = "viridis"  # perceptually uniform; see the module docstring for why not jet
+SCALES = ("shared", "row")
 
 
 def upsample_map(alpha: np.ndarray, grid: tuple[int, int], size: tuple[int, int],
@@ -36,7 +43,7 @@ def upsample_map(alpha: np.ndarray, grid: tuple[int, int], size: tuple[int, int]
     return np.asarray(img, dtype=np.float64) / 255.0
 
 
-def overlay(image: Image.Image, alpha: np.ndarray, grid: tuple[int, int], cmap: str = "jet",
+def overlay(image: Image.Image, alpha: np.ndarray, grid: tuple[int, int], cmap: str = CMAP,
             vmax: float | None = None) -> np.ndarray:
     """The image blended 50/50 with the coloured map: (H, W, 3) floats in [0, 1]."""
     rgb = np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0
@@ -45,27 +52,43 @@ def overlay(image: Image.Image, alpha: np.ndarray, grid: tuple[int, int], cmap: 
 
 
 def attention_steps(images: Sequence[Image.Image], alphas: np.ndarray, grid: tuple[int, int],
-                    titles: Sequence[str] = (), size: int = 224) -> Figure:
-    """Rows = images, columns = the image then its T per-step overlays. alphas: (N, T, L)."""
+                    titles: Sequence[str] = (), size: int = 224, scale: str = "shared", cmap: str = CMAP) -> Figure:
+    """Rows = images, columns = the image then its T per-step overlays. alphas: (N, T, L).
+
+    ``scale="shared"``: one colour scale and colourbar for every map (rows compare); ``"row"``: each row from 0 to
+    its own largest α, with its own colourbar (a dim row's shape shows; compare rows by their bars' numbers)."""
     alphas = np.asarray(alphas)
     if alphas.ndim != 3 or alphas.shape[0] != len(images) or alphas.shape[2] != grid[0] * grid[1]:
         raise ValueError(f"alphas must be (N={len(images)}, T, L={grid[0] * grid[1]}), got {alphas.shape}")
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
     n, t, L = alphas.shape
-    vmax = float(alphas.max())  # one scale for every map of the figure
-    fig, axes = plt.subplots(n, t + 1, figsize=(1.9 * (t + 1) + 0.6, 1.9 * n), squeeze=False)
+    vmaxes = alphas.max(axis=(1, 2)) if scale == "row" else np.full(n, alphas.max())
+    fig, axes = plt.subplots(n, t + 1, figsize=(1.9 * (t + 1) + 0.6 + 0.4 * (scale == "row"), 1.9 * n), squeeze=False)
     for r, im in enumerate(images):
         im = im.convert("RGB").resize((size, size))
         axes[r, 0].imshow(im)
         axes[r, 0].set_title(titles[r] if r < len(titles) else "image", fontsize=8)
         for s in range(t):
-            axes[r, s + 1].imshow(overlay(im, alphas[r, s], grid, vmax=vmax))
+            axes[r, s + 1].imshow(overlay(im, alphas[r, s], grid, cmap=cmap, vmax=float(vmaxes[r])))
             axes[r, s + 1].set_title(f"step {s + 1}  max α {alphas[r, s].max():.3f}", fontsize=8)
     for ax in axes.flat:
         ax.axis("off")
-    bar = fig.colorbar(ScalarMappable(Normalize(0, vmax), "jet"), ax=axes, shrink=0.8, pad=0.02)
-    bar.ax.axhline(1 / L, color="white", lw=2)
-    bar.set_label(f"α (all maps; white line: uniform 1/L = {1 / L:.3f})", fontsize=8)
+    if scale == "shared":
+        _uniform_bar(fig, float(vmaxes[0]), L, cmap, axes, f"α (all maps; white line: uniform 1/L = {1 / L:.3f})")
+    else:
+        for r in range(n):
+            _uniform_bar(fig, float(vmaxes[r]), L, cmap, axes[r, 1:], "α (this row)" if r == 0 else None)
     return fig
+
+
+def _uniform_bar(fig: Figure, vmax: float, L: int, cmap: str, axes, label: str | None) -> None:
+    """A colourbar from 0 to ``vmax`` beside ``axes`` with a white line at the uniform weight 1/L (when in range)."""
+    bar = fig.colorbar(ScalarMappable(Normalize(0, vmax), cmap), ax=axes, shrink=0.8, pad=0.02)
+    bar.ax.axhline(1 / L, color="white", lw=2)
+    bar.ax.tick_params(labelsize=7)
+    if label:
+        bar.set_label(label, fontsize=8)
 
 
 def save_attention_maps(out_dir: str | Path, names: Sequence[str], images: Sequence[Image.Image],
@@ -84,7 +107,8 @@ def save_attention_maps(out_dir: str | Path, names: Sequence[str], images: Seque
 
 
 def attention_step_figure(image: Image.Image, alpha: np.ndarray, grid: tuple[int, int], step: int,
-                          box: Sequence[float] | None = None, title: str = "", size: int = 224) -> Figure:
+                          box: Sequence[float] | None = None, title: str = "", size: int = 224,
+                          cmap: str = CMAP) -> Figure:
     """Notebook 03's explorer: one image and the map of one LSTM ``step`` (1-based) of its α (T, L), on the scale
     of *all* its steps (so moving the step slider never rescales the colours), with the target's ``box``
     (top, left, bottom, right in ``size`` pixels) dashed when there is one."""
@@ -103,7 +127,7 @@ def attention_step_figure(image: Image.Image, alpha: np.ndarray, grid: tuple[int
     axes[0].set_title("image", fontsize=9)
     if title:
         fig.suptitle(title, fontsize=9)
-    axes[1].imshow(overlay(im, alpha[step - 1], grid, vmax=vmax))
+    axes[1].imshow(overlay(im, alpha[step - 1], grid, cmap=cmap, vmax=vmax))
     L = grid[0] * grid[1]
     axes[1].set_title(f"step {step} of {t}: max α {alpha[step - 1].max():.3f} (uniform {1 / L:.3f})", fontsize=9)
     if box is not None:
@@ -112,7 +136,5 @@ def attention_step_figure(image: Image.Image, alpha: np.ndarray, grid: tuple[int
             ax.add_patch(Rectangle((left, top), right - left, bottom - top, fill=False, ec="white", ls="--", lw=1.5))
     for ax in axes:
         ax.axis("off")
-    bar = fig.colorbar(ScalarMappable(Normalize(0, vmax), "jet"), ax=axes[1], shrink=0.8)
-    bar.ax.axhline(1 / L, color="white", lw=2)
-    bar.ax.tick_params(labelsize=8)
+    _uniform_bar(fig, vmax, L, cmap, axes[1], None)
     return fig

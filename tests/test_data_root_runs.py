@@ -46,7 +46,7 @@ def _lamem_folder(root: Path, binary: bool) -> Path:
 
 
 def test_03_amnet_on_a_lamem_folder_with_0_1_labels(tmp_path):
-    """The seed's rumor study: 0/1 split files, regression on them, thresholded at 0.5."""
+    """AMNet-Rumor's rumor study: 0/1 split files, regression on them, thresholded at 0.5."""
     m = _run("03_amnet.ipynb", tmp_path, data_root=str(_lamem_folder(tmp_path / "rumor", binary=True)),
              epochs=2, batch_size=4, run_sweep=False)
     assert 0 <= m["accuracy"] <= 1 and 0 <= m["auc"] <= 1 and -1 <= m["rho"] <= 1

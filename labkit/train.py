@@ -32,6 +32,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 from labkit.core.env import device as resolve_device
 from labkit.core.env import seed_everything
 from labkit.core.errors import CheckpointError
+from labkit.core.files import load_model_file
 from labkit.core.progress import tqdm
 
 StepOutput = torch.Tensor | Mapping[str, torch.Tensor]
@@ -163,23 +164,9 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint as data only (``weights_only=True``), with a clear error if it is unusable."""
-    path = Path(path)
-    if not path.exists():
-        raise CheckpointError("no checkpoint there", path=path, fix="check the path or train first")
-    if path.is_dir():
-        raise CheckpointError("is a folder, not a checkpoint file", path=path, fix=f"name the file, e.g. {path / CHECKPOINT}")
-    if path.stat().st_size == 0:
-        raise CheckpointError("the file is empty (0 bytes): the write that made it was cut off", path=path,
-                              fix="delete it and resume from an earlier copy or start afresh")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:  # truncated file, foreign pickle, not a torch file at all
-        raise CheckpointError(f"cannot be loaded safely as a torch checkpoint, truncated or not one "
-                              f"({type(e).__name__}: {str(e).splitlines()[0][:200]})", path=path) from None
-    if not isinstance(state, dict):
-        raise CheckpointError(f"holds a {type(state).__name__}, not a dict of states", path=path)
-    return state
+    """Load a checkpoint as data only (``weights_only=True``), with a clear error if it is unusable
+    (:func:`labkit.core.files.load_model_file`, the one checked read of a model file)."""
+    return load_model_file(path, "checkpoint", "check the path or train first", map_location=map_location)
 
 
 RESUME_KEYS = ("model", "optimizer", "epoch", "batch_in_epoch", "global_step", "history", "rng", "partial")

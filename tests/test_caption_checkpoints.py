@@ -17,6 +17,7 @@ from labkit.data.captions import Vocabulary, load_event_captions
 from labkit.metrics.caption_grounding import heldout_figures
 from labkit.metrics.captioning import java_available
 from labkit.models import sa_lstm_pretrained as zoo
+from labkit.models import shipped
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = zoo.shipped()
@@ -57,8 +58,7 @@ def test_checkpoint_reproduces_its_recorded_heldout_figures(name, test_set):
 def test_the_course_ships_both_decoders_notebook_06_compares():
     assert {zoo.checkpoint_name("attention", 0), zoo.checkpoint_name("mean", 0)} <= set(SHIPPED)
     for name in SHIPPED:
-        state = torch.load(asset_path(name), weights_only=True)
-        assert all(isinstance(v, torch.Tensor) for v in state.values())
+        state = shipped.read(name)
         vocab = Vocabulary.from_dict({"itos": SHIPPED[name]["vocab"]})
         assert state["embed.weight"].shape[0] == len(vocab) == SHIPPED[name]["config"]["vocab_size"]
 

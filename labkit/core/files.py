@@ -34,18 +34,28 @@ def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
     return replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def load_model_file(path: str | os.PathLike, what: str, fix: str) -> dict[str, Any]:
+def load_model_file(path: str | os.PathLike, what: str = "checkpoint", fix: str = "check the path or train first",
+                    map_location: Any = "cpu") -> dict[str, Any]:
     """A saved model file as a dict, read with ``torch.load(weights_only=True)`` (data, never code); a missing,
-    unreadable or non-dict file is a CheckpointError naming ``what`` it should have been and ``fix``."""
+    empty, unreadable or non-dict file is a CheckpointError naming the file, ``what`` it should have been and ``fix``.
+
+    The one checked read of every model file: training checkpoints (:func:`labkit.train.load_checkpoint`), the
+    shipped ones (:mod:`labkit.models.shipped`) and the files ``labkit predict`` is given."""
     import torch
 
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"is a folder, not a {what} file", path=path, fix="name the .pt file inside it")
     if not path.is_file():
         raise CheckpointError(f"no {what} there", path=path, fix=fix)
+    if path.stat().st_size == 0:
+        raise CheckpointError("the file is empty (0 bytes): the write that made it was cut off", path=path, fix=fix)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # truncated, not a torch file, a pickle that is not plain data
-        raise CheckpointError(f"cannot be read as a checkpoint ({type(e).__name__})", path=path) from None
+        first = (str(e).splitlines() or [""])[0][:200]
+        raise CheckpointError(f"cannot be read as a checkpoint: truncated or not one, it cannot be loaded safely as "
+                              f"data ({type(e).__name__}: {first})", path=path, fix=fix) from None
     if not isinstance(state, dict):
         raise CheckpointError(f"holds a {type(state).__name__}, not a {what}", path=path, fix=fix)
     return state

@@ -387,15 +387,26 @@ def recipe_features(images: Sequence[ImageLike], recipe: dict, batch_size: int =
 
 
 def load_checkpoint(path: str | Path) -> tuple[AMNet, dict]:
-    """(AMNet in eval mode, its feature recipe) from :func:`save_checkpoint`'s file; a clear error otherwise.
-
-    Everything is checked here, before any backbone loads: the configuration (``target_scale`` finite and > 0,
-    ``target_mean`` finite), every weight finite, the weights' shapes, and the recipe (:func:`check_recipe`)."""
-    from labkit.core.errors import CheckpointError
+    """(AMNet in eval mode, its feature recipe) from :func:`save_checkpoint`'s file; a clear error otherwise
+    (the checks: :func:`checked_model`)."""
     from labkit.core.files import load_model_file
+    from labkit.models.shipped import load_weights
 
     path = Path(path)
     state = load_model_file(path, "AMNet checkpoint", "save one with labkit.models.amnet.save_checkpoint")
+    model = load_weights(checked_model(state, path), state["state_dict"], path)
+    return model.eval(), dict(state["features"])
+
+
+def checked_model(state: dict, path: str | Path) -> AMNet:
+    """The AMNet a checkpoint's contents describe, weights not loaded; a CheckpointError naming ``path`` otherwise.
+
+    Everything is checked here, before any backbone loads: the configuration (``target_scale`` finite and > 0,
+    ``target_mean`` finite), every weight finite, and the recipe (:func:`check_recipe`); whether the weights'
+    shapes fit is checked when they are loaded."""
+    from labkit.core.errors import CheckpointError
+
+    path = Path(path)
     if not {"config", "state_dict", "features"} <= set(state):
         raise CheckpointError("is not an AMNet checkpoint (needs config, state_dict and features)", path=path,
                               fix="save one with labkit.models.amnet.save_checkpoint")
@@ -422,8 +433,7 @@ def load_checkpoint(path: str | Path) -> tuple[AMNet, dict]:
                                   fix="the file was damaged or edited; save a checkpoint of a good model")
     try:
         model = AMNet(AMNetConfig(**config))
-        model.load_state_dict(weights)
-    except (TypeError, ValueError, RuntimeError) as e:
-        raise CheckpointError(f"its weights do not fit its configuration ({str(e).splitlines()[0][:200]})", path=path) from None
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"its config builds no AMNet ({str(e).splitlines()[0][:200]})", path=path) from None
     check_recipe(state["features"], model.cfg, path)
-    return model.eval(), dict(state["features"])
+    return model

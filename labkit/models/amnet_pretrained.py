@@ -19,10 +19,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from labkit.core.assets import asset_path, data_dir, register
+from labkit.core.assets import data_dir, register
+from labkit.core.errors import CheckpointError
 from labkit.data import pasted_objects as po
 from labkit.data.amnet_features import PASTED, PASTED_COMPONENTS, PASTED_SIZES
-from labkit.models.amnet import FEATURES, AMNet, load_checkpoint, recipe_features
+from labkit.models import shipped
+from labkit.models.amnet import FEATURES, AMNet, checked_model, recipe_features
 
 # quick-profile sizes (D 128, H 256 instead of the paper's 512, 1024), 3 steps, binary constructed target around 0.5
 CONFIG = {"in_channels": 1024, "locations": 196, "d": 128, "hidden": 256, "lstm_steps": 3, "target_mean": 0.5}
@@ -56,12 +58,28 @@ def _fingerprint(images: Sequence[Image.Image]) -> str:
     return h.hexdigest()
 
 
+def _build(record: dict, contents: dict, path: Path) -> AMNet:
+    """AMNet's files carry their configuration and feature recipe (:func:`labkit.models.amnet.save_checkpoint`):
+    the model is built from the file's, which must agree with what the MANIFEST recorded and with :data:`RECIPE`."""
+    model = checked_model(contents, path)
+    drift = {k: v for k, v in record["config"].items() if contents["config"].get(k) != v}
+    if drift or contents["features"] != RECIPE:
+        raise CheckpointError(f"disagrees with its MANIFEST record (config {drift}) or with the features it was "
+                              f"trained on (recipe {contents['features']})", path=path, fix=f"retrain it: {record['command']}")
+    return model
+
+
+# one run trains both kinds and every seed, and registers seed 0
+FAMILY = shipped.register(shipped.Family(
+    "amnet", "amnet_pasted", "AMNet", _build, lambda kind, seed: "PYTHONPATH=. python tools/train_amnet_pasted.py "
+    "--register --threads 1", weights=lambda contents: contents["state_dict"]))
+
+
 def load_pretrained(kind: str = "attention", seed: int = 0) -> AMNet:
     """``kind``: attention | attoff (the uniform-attention ablation)."""
     if kind not in ("attention", "attoff"):
         raise ValueError(f"kind must be 'attention' or 'attoff', got {kind!r}")
-    model, _ = load_checkpoint(asset_path(f"amnet/amnet_pasted_{kind}_s{seed}.pt"))
-    return model
+    return FAMILY.load(kind, seed)
 
 
 def pca_components(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

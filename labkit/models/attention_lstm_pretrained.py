@@ -15,15 +15,16 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 from functools import cache, lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from labkit.core.assets import asset_path, load_manifest
-from labkit.core.errors import AssetError
+from labkit.core.assets import asset_path
 from labkit.data import yt8m
 from labkit.data.digit_events import EventConfig
+from labkit.models import shipped as shipped_registry
 from labkit.models.attention_lstm import POOLINGS, AttentionLSTM, AttentionLSTMConfig, predict
 
 SPLITS = ("train", "val", "test")
@@ -109,34 +110,33 @@ def model_config(pooling: str = "attention", **overrides) -> AttentionLSTMConfig
                                      **{**SIZES, **overrides})
 
 
+def _build(record: dict, contents: dict, path: Path) -> AttentionLSTM:
+    known = {f.name for f in fields(AttentionLSTMConfig)}
+    return AttentionLSTM(AttentionLSTMConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                                for k, v in record["config"].items() if k in known}))
+
+
+FAMILY = shipped_registry.register(shipped_registry.Family(
+    "video", "attention_lstm", "attention-LSTM", _build,
+    lambda pooling, seed: f"PYTHONPATH=. python tools/train_video_attention.py {pooling} --seed {seed}"))
+
+
 def checkpoint_name(pooling: str = "attention", seed: int = 0) -> str:
-    return f"video/attention_lstm_{pooling}_s{seed}.pt"
+    return FAMILY.name(pooling, seed)
 
 
 def parse_checkpoint(name: str) -> tuple[str, int]:
     """(pooling, seed) of a shipped checkpoint's name."""
-    pooling, seed = name.removeprefix("video/attention_lstm_").removesuffix(".pt").rsplit("_", 1)
-    return pooling, int(seed.removeprefix("s"))
+    return FAMILY.parse(name)
 
 
 def shipped() -> dict[str, dict]:
     """Every attention-LSTM checkpoint in ``data/video`` with its training record (command, wall time, figures)."""
-    return {name: a.training for name, a in load_manifest().items()
-            if name.startswith("video/attention_lstm_") and name.endswith(".pt") and a.training}
+    return FAMILY.shipped()
 
 
 def load_pretrained(pooling: str = "attention", seed: int = 0) -> AttentionLSTM:
     """A shipped checkpoint as an eval-mode model, built from the configuration recorded when it was trained."""
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-    name = checkpoint_name(pooling, seed)
-    record = shipped().get(name)
-    if record is None:
-        raise AssetError(f"no shipped attention-LSTM checkpoint {name!r}; shipped: "
-                         f"{', '.join(sorted(shipped())) or 'none'}",
-                         fix=f"train it: PYTHONPATH=. python tools/train_video_attention.py {pooling} --seed {seed}")
-    known = {f.name for f in fields(AttentionLSTMConfig)}
-    cfg = {k: tuple(v) if isinstance(v, list) else v for k, v in record["config"].items() if k in known}
-    model = AttentionLSTM(AttentionLSTMConfig(**cfg))
-    model.load_state_dict(torch.load(asset_path(name), map_location="cpu", weights_only=True))
-    return model.eval()
+    return FAMILY.load(pooling, seed)

@@ -12,14 +12,14 @@ epoch; the other 3,600 are placed afresh every epoch.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from labkit.core.assets import asset_path, load_manifest
-from labkit.core.errors import AssetError
 from labkit.data import mnist
+from labkit.models import shipped as shipped_registry
 from labkit.models.ram import RAM, RAMConfig
 from labkit.models.small_convnet import SmallConvNet
 
@@ -85,39 +85,52 @@ class FreshPlacements(Dataset):
         return self.data[i]
 
 
+def _build_ram(record: dict, contents: dict, path: Path) -> RAM:
+    known = {f.name for f in fields(RAMConfig)}
+    return RAM(RAMConfig(**{k: v for k, v in record["config"].items() if k in known}))
+
+
+def _build_convnet(record: dict, contents: dict, path: Path) -> SmallConvNet:
+    return SmallConvNet(**record["config"])
+
+
+def _train_ram(variant: str, seed: int) -> str:
+    setting, policy = variant.rsplit("_", 1)
+    return f"PYTHONPATH=. python tools/train_ram.py {setting} --policy {policy} --seed {seed}"
+
+
+def _train_convnet(setting: str, seed: int) -> str:
+    return f"PYTHONPATH=. python tools/train_ram.py {setting} --model convnet --seed {seed}"
+
+
+# the learned, centre and random policies (variant "<setting>_<policy>") and the convnet baseline (variant "<setting>")
+RAM_FAMILY = shipped_registry.register(shipped_registry.Family("ram", "ram", "RAM", _build_ram, _train_ram))
+CONVNET_FAMILY = shipped_registry.register(shipped_registry.Family("ram", "convnet", "convnet baseline",
+                                                                   _build_convnet, _train_convnet))
+
+
 def checkpoint_name(setting: str, policy: str = "learned", seed: int = 0) -> str:
     """``policy="convnet"`` names the small-convnet baseline trained on the same digits and budget."""
-    return f"ram/convnet_{setting}_s{seed}.pt" if policy == "convnet" else f"ram/ram_{setting}_{policy}_s{seed}.pt"
+    return CONVNET_FAMILY.name(setting, seed) if policy == "convnet" else RAM_FAMILY.name(f"{setting}_{policy}", seed)
 
 
 def parse_checkpoint(name: str) -> tuple[str, str, int]:
     """(setting, policy, seed) of a shipped checkpoint's name; the convnet baseline's policy is ``"convnet"``."""
-    stem = name.removeprefix("ram/").removesuffix(".pt")
-    if stem.startswith("convnet_"):
-        setting, seed = stem.removeprefix("convnet_").rsplit("_", 1)
-        return setting, "convnet", int(seed.removeprefix("s"))
-    setting, policy, seed = stem.removeprefix("ram_").rsplit("_", 2)
-    return setting, policy, int(seed.removeprefix("s"))
+    if name.startswith(CONVNET_FAMILY.prefix):
+        setting, seed = CONVNET_FAMILY.parse(name)
+        return setting, "convnet", seed
+    variant, seed = RAM_FAMILY.parse(name)
+    setting, policy = variant.rsplit("_", 1)
+    return setting, policy, seed
 
 
 def shipped() -> dict[str, dict]:
     """Every RAM checkpoint in ``data/ram`` with its training record (command, wall time, held-out figures)."""
-    return {name: a.training for name, a in load_manifest().items()
-            if name.startswith("ram/") and name.endswith(".pt") and a.training}
+    return shipped_registry.shipped("ram/")
 
 
 def load_pretrained(setting: str, policy: str = "learned", seed: int = 0) -> RAM | SmallConvNet:
     """A shipped checkpoint as an eval-mode RAM, built from the configuration recorded when it was trained."""
-    name = checkpoint_name(setting, policy, seed)
-    record = shipped().get(name)
-    if record is None:
-        raise AssetError(f"no shipped RAM checkpoint {name!r}; shipped: {', '.join(sorted(shipped())) or 'none'}",
-                         fix=f"train it: PYTHONPATH=. python tools/train_ram.py {setting} --policy {policy} --seed {seed}")
     if policy == "convnet":
-        model = SmallConvNet(**record["config"])
-    else:
-        known = {f.name for f in fields(RAMConfig)}
-        model = RAM(RAMConfig(**{k: v for k, v in record["config"].items() if k in known}))
-    model.load_state_dict(torch.load(asset_path(name), map_location="cpu", weights_only=True))
-    return model.eval()
-
+        return CONVNET_FAMILY.load(setting, seed)
+    return RAM_FAMILY.load(f"{setting}_{policy}", seed)

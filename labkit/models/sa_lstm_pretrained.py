@@ -12,9 +12,10 @@ encoder nor the decoder ever saw.
 
 from __future__ import annotations
 
-from labkit.core.assets import asset_path, load_manifest
-from labkit.core.errors import AssetError
+from pathlib import Path
+
 from labkit.data.captions import Vocabulary
+from labkit.models import shipped as shipped_registry
 from labkit.models.sa_lstm import CONTEXTS, SALSTM, SALSTMConfig
 
 # Sizes of the shipped decoders (SA-LSTM on MSVD: embed 468, hidden 512, attention 256, dropout 0.5).
@@ -24,29 +25,29 @@ BEAM_WIDTH = 3  # the held-out beam figures' width (SA-LSTM: 5)
 MIN_COUNT = 2  # the vocabulary keeps training words seen at least this often
 
 
+def _build(record: dict, contents: dict, path: Path) -> SALSTM:
+    return SALSTM(SALSTMConfig(**record["config"]))
+
+
+FAMILY = shipped_registry.register(shipped_registry.Family(
+    "captions", "sa_lstm", "SA-LSTM", _build,
+    lambda context, seed: f"PYTHONPATH=. python tools/train_sa_lstm.py {context} --seed {seed} --register"))
+
+
 def checkpoint_name(context: str = "attention", seed: int = 0) -> str:
     if context not in CONTEXTS:
         raise ValueError(f"context must be one of {CONTEXTS}, got {context!r}")
-    return f"captions/sa_lstm_{context}_s{seed}.pt"
+    return FAMILY.name(context, seed)
 
 
 def shipped() -> dict[str, dict]:
     """Every SA-LSTM checkpoint in ``data/captions`` with its training record (command, wall time, vocabulary,
     held-out figures)."""
-    return {name: a.training for name, a in load_manifest().items()
-            if name.startswith("captions/sa_lstm_") and name.endswith(".pt") and a.training}
+    return FAMILY.shipped()
 
 
 def load_pretrained(context: str = "attention", seed: int = 0) -> tuple[SALSTM, Vocabulary]:
     """A shipped checkpoint as an eval-mode :class:`SALSTM` built from its recorded configuration, and the
     vocabulary it was trained with."""
     name = checkpoint_name(context, seed)
-    record = shipped().get(name)
-    if record is None:
-        raise AssetError(f"no shipped SA-LSTM checkpoint {name!r}; shipped: {', '.join(sorted(shipped())) or 'none'}",
-                         fix=f"train it: PYTHONPATH=. python tools/train_sa_lstm.py {context} --seed {seed} --register")
-    import torch
-
-    model = SALSTM(SALSTMConfig(**record["config"]))
-    model.load_state_dict(torch.load(asset_path(name), map_location="cpu", weights_only=True))
-    return model.eval(), Vocabulary.from_dict({"itos": record["vocab"]})
+    return FAMILY.load(context, seed), Vocabulary.from_dict({"itos": shipped_registry.record(name)["vocab"]})

@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PYTHONHASHSEED := 0
 
-.PHONY: setup course test test-fast fuzz lint student clean site site-test sync
+.PHONY: setup course test test-fast fuzz lint clean site site-test sync
 
 setup:
 	@bash tools/setup_env.sh
@@ -17,6 +17,11 @@ test: setup
 	LABKIT_HEADLESS=1 LABKIT_CELL_TIMEOUT=900 $(BIN)/python -m pytest -q -n 2 --dist loadfile tests
 	LABKIT_HEADLESS=1 $(BIN)/python -m pytest -q -n 2 --dist loadscope --nbval-lax --nbval-current-env \
 		--nbval-cell-timeout 900 notebooks
+
+# The unit tests without the `slow` ones (whole notebook runs, training scripts, benchmarks) and without nbval;
+# a -m here replaces the one in pyproject's addopts, so it says `not browser` again.
+test-fast: setup
+	LABKIT_HEADLESS=1 LABKIT_CELL_TIMEOUT=900 $(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow and not browser" tests
 
 # The course website: the committed (executed) notebooks, the labkit API and the guides, into site/.
 site: setup

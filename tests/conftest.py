@@ -1,5 +1,6 @@
 """Shared test settings: matplotlib off-screen, every test starts from the same random state, hypothesis profiles
-for the parser fuzzing."""
+for the parser fuzzing. The shared plain functions (``ROOT``, ``run_labkit``, ``run_tool``, ``load_tool``) live in
+tests/helpers.py, imported as ``from helpers import ...``: a conftest is not importable by name."""
 
 import os
 import random

@@ -3,26 +3,20 @@ and reproducible by the script (a few images recomputed through the real ResNet-
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from helpers import ROOT, load_tool
 
 from labkit import asset_path
 from labkit.data.amnet_features import TEST_SOURCES, VAL_SOURCES, load_bundled_features
 from labkit.data.images import bundled_images
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _script():
-    spec = importlib.util.spec_from_file_location("make_amnet_assets", ROOT / "tools" / "make_amnet_assets.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool("make_amnet_assets")
 
 
 def test_manifest_says_what_the_maps_are():

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from helpers import ROOT
 
 from labkit.core.assets import asset_path, load_manifest
 from labkit.course import cli
@@ -28,7 +28,6 @@ from labkit.data.amnet_features import (
 )
 from labkit.models.amnet_pretrained import features, pca_components
 
-ROOT = Path(__file__).resolve().parents[1]
 NB03 = ROOT / "notebooks" / "03_amnet.ipynb"
 
 

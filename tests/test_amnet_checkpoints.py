@@ -4,20 +4,16 @@ images (rebuilt, then through the frozen ResNet-152) equal what the training run
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from helpers import run_tool
 
 from labkit.core.assets import asset_path, load_manifest
 from labkit.data import pasted_objects as po
 from labkit.metrics.attention_mass import heldout_figures
 from labkit.models.amnet_pretrained import features, load_pretrained
 
-ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("attention", "attoff")
 
 
@@ -78,7 +74,6 @@ def test_box_cells_and_mass():
 
 @pytest.mark.slow
 def test_the_training_script_runs(tmp_path):
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "train_amnet_pasted.py"), "--smoke", "--threads", "1",
-                        "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    r = run_tool("train_amnet_pasted", "--smoke", "--threads", "1", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr[-2000:]
     assert (tmp_path / "amnet_pasted_attention_s0.pt").is_file() and "ablation_gap_rho" in r.stdout

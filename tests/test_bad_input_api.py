@@ -212,11 +212,6 @@ def test_bad_argument_is_refused_naming_it(tmp_path, call, error, names):
     assert "\n" not in message, f"not one line: {message!r}"
 
 
-def test_the_table_ids_are_unique():
-    ids = [c[0] for c in CASES]
-    assert len(set(ids)) == len(ids)
-
-
 # ---------------------------------------------------------------------------------------------- good input
 def test_one_image_idx_reads_as_one_image_not_squeezed(tmp_path):
     one = bytes(range(256)) * 3 + bytes(16)  # 784 pixels, not all equal

@@ -291,10 +291,6 @@ def test_bad_input_is_a_clear_error_naming_the_file(build, error, needles, tmp_p
         assert needle in message, f"{needle!r} not in {message!r}"
 
 
-def test_the_table_covers_every_reader_with_thirty_cases_or_more():
-    assert len(CASES) >= 30 and len({c[0] for c in CASES}) == len(CASES)
-
-
 def test_caffe_errors_are_of_the_caffe_family_and_still_value_errors():
     """``except ValueError`` written before the families keeps working; ``except CaffeError`` now catches all three readers."""
     assert issubclass(CaffeFormatError, CaffeError) and issubclass(CaffeFormatError, ValueError)

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import ROOT
 from torch import nn
 
 from labkit.core.errors import CheckpointError, LabkitError
 from labkit.course import cli, sweep
-from labkit.train import CHECKPOINT, TrainConfig, fit, load_checkpoint, save_checkpoint
+from labkit.train import CHECKPOINT, History, TrainConfig, fit, load_checkpoint, save_checkpoint
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -136,11 +136,11 @@ def _tiny_run(tmp: Path, epochs: int = 1, resume: bool = False) -> TrainConfig:
     return TrainConfig(epochs=epochs, batch_size=4, checkpoint_dir=str(tmp / "ckpt"), resume=resume, progress=False)
 
 
-def _train(cfg: TrainConfig) -> None:
+def _train(cfg: TrainConfig) -> tuple[nn.Module, History]:
     torch.manual_seed(0)
     data = torch.utils.data.TensorDataset(torch.randn(8, 3), torch.randn(8, 1))
     model = nn.Linear(3, 1)
-    fit(model, data, lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), cfg)
+    return model, fit(model, data, lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), cfg)
 
 
 def _finished(tmp: Path) -> Path:
@@ -208,10 +208,10 @@ def test_loading_a_folder_or_a_missing_file_names_it(tmp_path):
 
 
 def test_resuming_a_finished_run_with_the_same_epochs_is_not_an_error(tmp_path):
-    _finished(tmp_path)
-    _train(_tiny_run(tmp_path, epochs=1, resume=True))  # nothing left to do; says nothing wrong
-
-
-def test_the_table_is_large_enough():
-    assert len(CLI_CASES) + len(CHECKPOINT_CASES) >= 50
-    assert len({c[0] for c in CLI_CASES + CHECKPOINT_CASES}) == len(CLI_CASES) + len(CHECKPOINT_CASES)
+    path = _finished(tmp_path)
+    saved, before = load_checkpoint(path), path.read_bytes()
+    model, history = _train(_tiny_run(tmp_path, epochs=1, resume=True))  # nothing left to do; says nothing wrong
+    # no step taken: the finished run's weights and history come back, and its checkpoint is left as it was
+    assert history.epochs == saved["history"] and len(history.epochs) == 1
+    assert all(torch.equal(v, saved["model"][k]) for k, v in model.state_dict().items())
+    assert path.read_bytes() == before

@@ -404,11 +404,6 @@ def test_bad_input_is_refused_with_the_readers_error_naming_the_file(tmp_path, c
     assert names in str(info.value), f"the message does not name {names!r}: {info.value}"
 
 
-def test_the_table_is_large_and_its_ids_are_unique():
-    ids = [c[0] for c in CASES]
-    assert len(ids) >= 55 and len(set(ids)) == len(ids)
-
-
 # ---------------------------------------------------------------------------------------------- beside the table
 @pytest.mark.parametrize("error", [LaMemFormatError, MemCatFormatError, IDXFormatError, TFRecordFormatError,
                                    CaptionFormatError, FramePCAError, ImageLoadError, ImageTooSmallError,

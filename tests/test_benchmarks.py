@@ -7,21 +7,18 @@ the bfloat16 row to a few 1e-3).
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from helpers import ROOT, labkit_env
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
 def run_benchmark(script: str, *args: str) -> str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, f"benchmarks/{script}", *args], cwd=ROOT, env=env,
+    proc = subprocess.run([sys.executable, f"benchmarks/{script}", *args], cwd=ROOT, env=labkit_env(),
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
@@ -38,9 +35,8 @@ def test_resmem_speed_rows_compute_the_package_scores():
 
 
 def test_resmem_speed_rejects_a_compile_run_that_would_recompile():
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "benchmarks/resmem_speed.py", "--compile", "--images", "3"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
+                          env=labkit_env(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "multiple of --batch-size" in proc.stderr
 
 

@@ -5,12 +5,12 @@ are deterministic). Plus a smoke run of the training script."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 import torch
+from helpers import load_tool
 
 from labkit.core.assets import asset_path
 from labkit.data.captions import Vocabulary, load_event_captions
@@ -19,7 +19,6 @@ from labkit.metrics.captioning import java_available
 from labkit.models import sa_lstm_pretrained as zoo
 from labkit.models import shipped
 
-ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = zoo.shipped()
 
 
@@ -72,11 +71,8 @@ def test_missing_checkpoint_and_bad_context_are_clear_errors():
         zoo.checkpoint_name("max")
 
 
-def test_training_script_smoke(tmp_path, capsys, monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT / "tools"))  # as `python tools/train_sa_lstm.py` has it: shipped_run beside it
-    spec = importlib.util.spec_from_file_location("train_sa_lstm", ROOT / "tools" / "train_sa_lstm.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+def test_training_script_smoke(tmp_path, capsys):
+    mod = load_tool("train_sa_lstm")
     assert mod.main(["attention", "--steps", "2", "--out", str(tmp_path)]) == 0
     out = "\n" + capsys.readouterr().out
     report = json.loads(out[out.index("\n{") + 1:])  # the report printed last

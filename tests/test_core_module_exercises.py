@@ -2,15 +2,13 @@
 trained weights — the solution passes, the student stub is unsolved, a classic mistake is caught and located.
 And the explorers' figure functions, driven directly."""
 
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from helpers import ROOT
 
 from labkit.course.student import strip_solutions
-
-ROOT = Path(__file__).resolve().parents[1]
 
 # notebook → (first line of the exercise code, the line the check ends before, what the cells above provide)
 EXERCISES = {

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ROOT
 
 from labkit.course.runner import run_notebook
 
-ROOT = Path(__file__).resolve().parents[1]
 NB = ROOT / "notebooks"
 pytestmark = pytest.mark.slow
 

@@ -2,9 +2,8 @@
 
 import re
 import tomllib
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT
 
 
 def _pyproject_pins() -> dict[str, str]:

@@ -1,20 +1,17 @@
 """Exercises: helpful checks, generated student notebooks that still run, solvable programmatically."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
+from helpers import run_labkit
 
 from labkit.course.exercises import check_function, check_value
 from labkit.course.student import STUB, StudentBuildError, strip_solutions, student_notebook
 
 FIX = Path(__file__).parent / "fixtures" / "exercises.ipynb"
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _ref(x):
@@ -52,9 +49,7 @@ def test_strip_solutions_keeps_indentation_and_rejects_unbalanced_markers():
 
 
 def _run(path: Path, out: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    r = subprocess.run([sys.executable, "-m", "labkit", "run", str(path), "--out", str(out), "--flat", "--quiet"],
-                       env=env, capture_output=True, text=True, timeout=300)
+    r = run_labkit("run", str(path), "--out", str(out), "--flat", "--quiet")
     assert r.returncode == 0, r.stderr
     return json.loads((out / "metrics.json").read_text())
 

@@ -12,18 +12,18 @@ import ast
 import json
 import re
 from functools import cache
-from pathlib import Path
 
 import jupytext
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import ROOT
 
 from labkit.course.student import BEGIN, strip_solutions, student_notebook
 from labkit.models.ram import Retina
 
-NB = Path(__file__).resolve().parents[1] / "notebooks"
+NB = ROOT / "notebooks"
 SOURCES = {"01": "01_memnet_caffe_port", "03": "03_amnet", "04": "04_ram"}
 # what a check cell names that neither an import nor a parameter gives (04's retina is made in a cell that also draws)
 SETUP = {"04": "retina = Retina(patch_size, scales, 2)"}

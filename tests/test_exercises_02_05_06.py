@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 import torch
+from helpers import ROOT
 
 import labkit
 import labkit.models.attention_lstm  # noqa: F401  (the 05 check cell names it through `labkit`)
@@ -22,7 +22,7 @@ from labkit.models import resmem as R
 from labkit.models.sa_lstm import TemporalAttention
 from labkit.models.sa_lstm import select_beams as labkit_select_beams
 
-NB = Path(__file__).resolve().parents[1] / "notebooks"
+NB = ROOT / "notebooks"
 FILES = {"02": "02_resmem.ipynb", "05": "05_attention_lstm_video.ipynb", "06": "06_sa_lstm_captioning.ipynb"}
 GLOBALS = {"np": np, "torch": torch, "labkit": labkit, "R": R, "gap": gap,
            "TemporalAttention": TemporalAttention, "labkit_select_beams": labkit_select_beams,

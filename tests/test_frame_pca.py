@@ -3,20 +3,16 @@ bad basis file, and the shipped video / caption features recomputed from pixels 
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from helpers import load_tool
 
 from labkit import asset_path
 from labkit.data.frame_pca import FramePCA, FramePCAError
 from labkit.data.yt8m import read_frame_records
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _frames(n: int = 400, d: int = 12, seed: int = 0) -> np.ndarray:
@@ -80,21 +76,10 @@ def test_shipped_bases_match_their_metadata():
     assert (cap.dim, cap.components.shape[1], cap.whiten) == (32, 32, True)
 
 
-def _tool(name: str):
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        return mod
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
-
-
 @pytest.fixture(scope="module")
 def video_tool():
     torch.set_num_threads(2)
-    return _tool("make_video_assets")
+    return load_tool("make_video_assets")
 
 
 def test_caption_features_recomputed_from_pixels():

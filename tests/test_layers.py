@@ -1,9 +1,10 @@
 """labkit's layers only import downwards, so models never depend on the notebook runner."""
 
 import ast
-from pathlib import Path
 
-PKG = Path(__file__).resolve().parents[1] / "labkit"
+from helpers import ROOT
+
+PKG = ROOT / "labkit"
 RANK = {"core": 0, "data": 1, "caffe": 1, "models": 2, "metrics": 3, "train": 3, "studies": 4, "viz": 4, "course": 5}
 
 

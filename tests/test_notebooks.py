@@ -9,12 +9,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import ROOT
 
 from labkit.course.notebooks import course_notebooks
 from labkit.course.pairing import SYNC_COMMAND, first_difference, sync
 from labkit.course.params import read_params
 
-ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = course_notebooks()
 IDS = [nb.stem for nb in NOTEBOOKS]
 

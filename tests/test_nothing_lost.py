@@ -14,20 +14,19 @@ import json
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import ROOT, labkit_argv, labkit_env, run_labkit
 
 from labkit.course import cli
 from labkit.course.pairing import FINGERPRINT, cell_inputs, fingerprint, sync
 from labkit.course.runner import STATUS, run_lock
 from labkit.course.sweep import run_names, sweep
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -283,8 +282,7 @@ def _tiny_notebook(path: Path, body: str) -> Path:
 
 def test_a_data_error_inside_a_notebook_exits_2_with_labkits_message_first(tmp_path):
     nb = _tiny_notebook(tmp_path / "bad.ipynb", "import labkit\nraise labkit.DataError('no such split', path='x.txt')")
-    proc = subprocess.run([sys.executable, "-m", "labkit", "run", str(nb), "--out", str(tmp_path / "o"), "--quiet"],
-                          capture_output=True, text=True, cwd=tmp_path)
+    proc = run_labkit("run", str(nb), "--out", str(tmp_path / "o"), "--quiet", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.splitlines()[0] == "labkit: error (data): x.txt: no such split", proc.stderr
     assert json.loads((tmp_path / "o" / "bad" / STATUS).read_text())["status"] == "failed"
@@ -292,7 +290,7 @@ def test_a_data_error_inside_a_notebook_exits_2_with_labkits_message_first(tmp_p
 
 def test_ctrl_c_prints_one_line_exits_130_and_marks_the_run_interrupted(tmp_path):
     nb = _tiny_notebook(tmp_path / "slow.ipynb", "import time\nprint('started', flush=True)\ntime.sleep(120)")
-    proc = subprocess.Popen([sys.executable, "-m", "labkit", "run", str(nb), "--out", str(tmp_path / "o"), "--quiet"],
+    proc = subprocess.Popen(labkit_argv("run", str(nb), "--out", str(tmp_path / "o"), "--quiet"), env=labkit_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     partial = tmp_path / "o" / "slow" / "run.log"  # papermill logs each cell's output there as it comes

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from helpers import run_tool
 
 from labkit.data import mnist
 from labkit.metrics.gaze import (
@@ -23,8 +21,6 @@ from labkit.metrics.gaze import (
 )
 from labkit.models.ram import RAM, RAMConfig, ram_loss
 from labkit.train import TrainConfig, fit
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_ink_boxes_are_tight_around_each_digits_own_pixels():
@@ -129,10 +125,9 @@ def test_gaze_report_of_a_centre_gaze_matches_the_measures():
 
 @pytest.mark.slow
 def test_the_ram_training_script_runs_a_few_steps_with_every_lever(tmp_path):
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "train_ram.py"), "translated_2scales_t3", "--steps", "2",
-                        "--threads", "1", "--out", str(tmp_path), "--reinforce-core", "yes", "--optimizer", "sgd",
-                        "--start", "learned", "--baseline", "constant", "--loc-range", "0.8", "--glimpses", "2"],
-                       capture_output=True, text=True, timeout=300)
+    r = run_tool("train_ram", "translated_2scales_t3", "--steps", "2", "--threads", "1", "--out", str(tmp_path),
+                 "--reinforce-core", "yes", "--optimizer", "sgd", "--start", "learned", "--baseline", "constant",
+                 "--loc-range", "0.8", "--glimpses", "2", timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     state = torch.load(tmp_path / "ram_translated_2scales_t3_learned_s0.pt", weights_only=True)
     assert "classifier.fc.weight" in state and "baseliner.b" in state
@@ -144,9 +139,8 @@ def test_the_ram_training_script_runs_a_few_steps_with_every_lever(tmp_path):
 
 @pytest.mark.slow
 def test_the_lever_tool_writes_one_row_per_lever_it_ran(tmp_path):
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "ram_levers.py"), "--steps", "1", "--only", "base",
-                        "baseline", "--out", str(tmp_path), "--runs", str(tmp_path / "runs")],
-                       capture_output=True, text=True, timeout=300)
+    r = run_tool("ram_levers", "--steps", "1", "--only", "base", "baseline", "--out", str(tmp_path),
+                 "--runs", str(tmp_path / "runs"), timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     import csv
 

@@ -3,23 +3,18 @@ trains, twice, on the same machine and threads, and get the same metrics.json �
 times excepted)."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_labkit
 
-ROOT = Path(__file__).resolve().parents[1]
 # 04 trains RAM from scratch with REINFORCE — sampled glimpses, a chaotic border share — so exact equality there
 # means every seed and kernel choice holds. Two epochs keep the pair of runs short.
 NOTEBOOK, PARAMS = "04", ["-p", "epochs", "2"]
 
 
 def _run(out: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    r = subprocess.run([sys.executable, "-m", "labkit", "run", NOTEBOOK, *PARAMS, "--out", str(out), "--flat",
-                        "--quiet"], env=env, capture_output=True, text=True, timeout=900)
+    r = run_labkit("run", NOTEBOOK, *PARAMS, "--out", str(out), "--flat", "--quiet", timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     return {k: v for k, v in metrics.items() if not k.endswith("_seconds")}

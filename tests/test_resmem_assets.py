@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import torch
+from helpers import ROOT, load_tool
 
 from labkit import asset_path
 from labkit.data.images import bundled_images
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _script():
-    spec = importlib.util.spec_from_file_location("make_resmem_assets", ROOT / "tools" / "make_resmem_assets.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool("make_resmem_assets")
 
 
 def _rows() -> list[dict]:

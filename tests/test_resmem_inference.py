@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import platform
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -80,7 +82,15 @@ def test_bf16_is_native_answers_for_devices_without_it():
     assert I.bf16_is_native("meta") is False
     if not torch.cuda.is_available():
         assert I.bf16_is_native("cuda") is False
-    assert isinstance(I.bf16_is_native("cpu"), bool)
+
+
+def test_bf16_is_native_on_this_cpu_matches_its_instruction_flags():
+    """Native means bfloat16 multiply-add instructions (AVX512-BF16 or AMX-BF16), as the kernel lists them."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if platform.machine() not in ("x86_64", "AMD64") or not cpuinfo.is_file():
+        pytest.skip("reads the x86 flags of /proc/cpuinfo")
+    flags = set(next(line for line in cpuinfo.read_text().splitlines() if line.startswith("flags")).split())
+    assert I.bf16_is_native("cpu") is bool({"avx512_bf16", "amx_bf16"} & flags and torch.backends.mkldnn.is_available())
 
 
 # --- on the published ResMem weights ---------------------------------------------------------------------

@@ -1,21 +1,17 @@
 """`labkit run` through papermill: metrics.json, refusal before execution, failures that say where."""
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_labkit
 
 FIX = Path(__file__).parent / "fixtures"
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def labkit(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, "-m", "labkit", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return run_labkit(*args, cwd=cwd, env={"MPLBACKEND": "Agg"})
 
 
 def test_run_with_overridden_parameters_writes_executed_notebook_and_metrics(tmp_path):

@@ -1,19 +1,15 @@
 """The website's staging step (tools/build_site.py) without Sphinx: headers, widgets, generated pages."""
 
-import importlib.util
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import ROOT, load_tool
 
 from labkit.course.notebooks import course_notebooks
 from labkit.course.params import read_params
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("build_site", ROOT / "tools" / "build_site.py")
-build_site = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build_site)
+build_site = load_tool("build_site")
 
 
 def _tqdm_notebook() -> nbformat.NotebookNode:

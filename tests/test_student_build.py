@@ -6,11 +6,12 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from labkit.course.cli import main
 from labkit.course.student import StudentBuildError, build_student
 
-NB = Path(__file__).resolve().parents[1] / "notebooks" / "00_start_here.ipynb"
+NB = ROOT / "notebooks" / "00_start_here.ipynb"
 
 
 def _digest(folder: Path) -> dict[str, str]:

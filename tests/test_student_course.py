@@ -5,18 +5,14 @@
 """
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import run_labkit
 
 from labkit.course.notebooks import course_notebooks
 from labkit.course.student import BEGIN, build_student
 
-ROOT = Path(__file__).resolve().parents[1]
 # Parts with no exercise in them that the solution run already covers (03's in-notebook sweep: 2 child runs in the quick profile).
 SKIP_IN_STUDENT_RUN = {"03_amnet": ["-p", "run_sweep", "False"]}
 WITH_EXERCISES = [nb for nb in course_notebooks() if BEGIN in nb.read_text()]
@@ -41,10 +37,8 @@ def test_student_notebook_runs_to_the_end_with_exercises_unsolved(notebook, tmp_
     student = tmp_path / "student" / notebook.name
     assert BEGIN not in student.read_text()
     assert all(not c.get("outputs") for c in nbformat.read(student, 4).cells if c.cell_type == "code")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     extra = SKIP_IN_STUDENT_RUN.get(notebook.stem, [])
-    r = subprocess.run([sys.executable, "-m", "labkit", "run", str(student), "--out", str(tmp_path / "run"),
-                        "--flat", "--quiet", *extra], env=env, capture_output=True, text=True, timeout=900)
+    r = run_labkit("run", str(student), "--out", str(tmp_path / "run"), "--flat", "--quiet", *extra, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     statuses = {k: v for k, v in metrics.items() if k.startswith("exercise/")}

@@ -5,12 +5,12 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from labkit.course.params import ParameterError
 from labkit.course.sweep import grid, run_name, sweep
 
 NB = Path(__file__).parent / "fixtures" / "sweepable.ipynb"
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)

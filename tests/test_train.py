@@ -1,6 +1,5 @@
 """The training loop: reproducible, resumable after a real kill, equal under 2-process DDP."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -8,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import labkit_env
 from torch import nn
 from torch.utils.data import TensorDataset
 
@@ -15,7 +15,7 @@ from labkit.core.errors import CheckpointError
 from labkit.train import History, TrainConfig, fit, load_checkpoint, save_checkpoint
 
 JOB = Path(__file__).with_name("train_job.py")
-ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
+ENV = labkit_env({"OMP_NUM_THREADS": "1"})
 
 
 def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:

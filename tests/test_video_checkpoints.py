@@ -4,19 +4,15 @@ TFRecord and must equal what its training run recorded in the MANIFEST; the trai
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import torch
+from helpers import run_tool
 
 from labkit.core.assets import asset_path
 from labkit.core.errors import AssetError
 from labkit.metrics.temporal_attention import heldout_figures
 from labkit.models import attention_lstm_pretrained as zoo
 
-ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = zoo.shipped()
 
 
@@ -56,8 +52,7 @@ def test_unknown_pooling_and_missing_checkpoint_are_clear_errors():
 
 
 def test_the_training_script_runs(tmp_path):
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "train_video_attention.py"), "last", "--steps", "2",
-                        "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    r = run_tool("train_video_attention", "last", "--steps", "2", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr[-2000:]
     assert (tmp_path / "attention_lstm_last_s0.pt").is_file() and (tmp_path / "attention_lstm_last_s0_curve.csv").is_file()
     assert '"median_mass_ratio"' in r.stdout and '"best_epoch": 1' in r.stdout

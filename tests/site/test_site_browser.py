@@ -21,13 +21,13 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import nbformat
 import pytest
+from helpers import ROOT
 
 from labkit.course.notebooks import course_notebooks
 from labkit.course.params import read_params
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 SITE = Path(os.environ.get("LABKIT_SITE_DIR", ROOT / "site"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

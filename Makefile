@@ -11,17 +11,18 @@ setup:
 course: setup
 	$(BIN)/labkit run --all
 
-# Two pytest workers: most notebooks and tests run one thread each, so two share the 2 cores well.
-# Headless (no live widgets) and a per-cell time limit, so a stalled kernel fails a test instead of hanging CI.
+# Two pytest workers on 2 cores, each (and every notebook it runs) at one torch thread (LABKIT_THREADS=1):
+# four threads on two cores made a 50 s notebook take 9 minutes. Headless (no live widgets) and a per-cell time
+# limit, so a stalled kernel fails a test instead of hanging CI.
 test: setup
-	LABKIT_HEADLESS=1 LABKIT_CELL_TIMEOUT=900 $(BIN)/python -m pytest -q -n 2 --dist loadfile tests
+	LABKIT_HEADLESS=1 LABKIT_THREADS=1 LABKIT_CELL_TIMEOUT=900 $(BIN)/python -m pytest -q -n 2 --dist loadfile tests
 	LABKIT_HEADLESS=1 $(BIN)/python -m pytest -q -n 2 --dist loadscope --nbval-lax --nbval-current-env \
 		--nbval-cell-timeout 900 notebooks
 
 # The unit tests without the `slow` ones (whole notebook runs, training scripts, benchmarks) and without nbval;
 # a -m here replaces the one in pyproject's addopts, so it says `not browser` again.
 test-fast: setup
-	LABKIT_HEADLESS=1 LABKIT_CELL_TIMEOUT=900 $(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow and not browser" tests
+	LABKIT_HEADLESS=1 LABKIT_THREADS=1 LABKIT_CELL_TIMEOUT=900 $(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow and not browser" tests
 
 # The course website: the committed (executed) notebooks, the labkit API and the guides, into site/.
 site: setup

@@ -11,6 +11,8 @@ import pytest
 import torch
 from hypothesis import settings
 
+from labkit.core.env import set_threads
+
 matplotlib.use("Agg")
 
 # "ci": the fast subset every `make test` runs; "fuzz": `make fuzz`, 1,500 inputs per parser (>10,000 total).
@@ -21,9 +23,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 @pytest.fixture(autouse=True)
 def same_random_state():
-    """Seed torch, numpy and random before every test. Without it a test that draws an initialisation or a dropout
-    mask sees whatever the tests before it in the same xdist worker left behind, so it passes or fails with the
-    order the workers happen to take (a TripleMem gradient test did exactly that in CI)."""
+    """Seed torch, numpy and random, and set torch's threads, before every test. Without it a test that draws an
+    initialisation or a dropout mask sees whatever the tests before it in the same xdist worker left behind, so it
+    passes or fails with the order the workers happen to take (a TripleMem gradient test did exactly that in CI).
+    Threads: `make test` runs two workers on two cores and sets ``LABKIT_THREADS=1``, so each worker (and each
+    notebook it runs, through ``labkit.set_threads``) keeps to one core instead of four threads fighting over two."""
+    set_threads()
     torch.manual_seed(0)
     np.random.seed(0)
     random.seed(0)
@@ -32,11 +37,8 @@ def same_random_state():
 @pytest.fixture(scope="module")
 def resmem_model():
     """The published ResMem (``load_pretrained``, eval mode, frozen), loaded once per test module (~3 s)."""
-    import torch
-
     from labkit.models import resmem
 
-    torch.set_num_threads(2)
     return resmem.load_pretrained()
 
 

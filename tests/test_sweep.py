@@ -138,7 +138,7 @@ def test_standalone_copy_reads_the_text_source_and_drops_outputs(tmp_path):
 
 def test_every_run_knows_it_is_part_of_a_sweep_and_its_share_of_the_cores(tmp_path, monkeypatch):
     """Runs get LABKIT_SWEEP_RUN (so a notebook that sweeps itself does not nest a sweep) and, in a local pool,
-    LABKIT_SWEEP_THREADS = cores // workers (so two runs do not put four torch threads on two cores)."""
+    LABKIT_THREADS = cores // workers (so two runs do not put four torch threads on two cores)."""
     import os
 
     import nbformat
@@ -155,9 +155,9 @@ def test_every_run_knows_it_is_part_of_a_sweep_and_its_share_of_the_cores(tmp_pa
     share = max(1, len(os.sched_getaffinity(0)) // 2)
     assert [(r["status"], r["inside"], r["threads"]) for r in rows] == [("ok", True, share)] * 2, rows
     monkeypatch.delenv("LABKIT_SWEEP_RUN", raising=False)
-    monkeypatch.delenv("LABKIT_SWEEP_THREADS", raising=False)
+    monkeypatch.delenv("LABKIT_THREADS", raising=False)
     assert not inside_sweep() and sweep_threads() is None
     monkeypatch.setenv("LABKIT_SWEEP_RUN", "x=1")
     for raw, want in (("3", 3), ("0", None), ("two", None)):
-        monkeypatch.setenv("LABKIT_SWEEP_THREADS", raw)
+        monkeypatch.setenv("LABKIT_THREADS", raw)
         assert inside_sweep() and sweep_threads() == want

@@ -48,14 +48,31 @@ def device(name: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
+#: The cores a process may use when it shares the machine with others started alongside it: each run of a local
+#: sweep (the machine's cores over the sweep's workers) and each test worker of ``make test``.
+THREADS_ENV = "LABKIT_THREADS"
+
+
+def shared_threads() -> int | None:
+    """The share of the cores set in ``LABKIT_THREADS`` (a positive integer), or None when the process has the
+    machine to itself.
+
+    Why: a notebook's "every core" default, times two processes side by side, puts four torch threads on two
+    cores, and spinning threads make every run several times slower (a 50 s notebook took 9 minutes so)."""
+    value = os.environ.get(THREADS_ENV, "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def set_threads(n: int | None = None) -> int:
-    """Set torch's intra-op threads (default: every core this process may use) and return the count.
+    """Set torch's intra-op threads and return the count. Default: the process's share of the cores
+    (:func:`shared_threads`) when it has one, else every core this process may use.
 
     On a 2-core machine oversubscription (BLAS threads × data-loader workers) costs more than it
     gains, so the course sets this once per notebook instead of trusting defaults.
     """
     if n is None:
-        n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        n = shared_threads() or (
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"thread count must be a positive int, got {n!r}")
     torch.set_num_threads(n)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from labkit.core.env import THREADS_ENV, shared_threads
 from labkit.core.errors import ParameterError
 from labkit.core.progress import tqdm
 from labkit.viz.curves import save_distributions
@@ -30,7 +31,7 @@ from labkit.viz.curves import save_distributions
 STATUS = "status.json"
 SCHEDULER_TIMEOUT = 10  # seconds to wait for a Dask scheduler before saying it cannot be reached
 SWEEP_RUN_ENV = "LABKIT_SWEEP_RUN"  # set in every run a sweep starts (to the run's folder name)
-SWEEP_THREADS_ENV = "LABKIT_SWEEP_THREADS"  # the cores each run of a local sweep may use: the machine's / workers
+SWEEP_THREADS_ENV = THREADS_ENV  # the cores each run of a local sweep may use: the machine's / workers
 
 
 @dataclass(frozen=True)
@@ -102,13 +103,10 @@ def inside_sweep() -> bool:
 
 
 def sweep_threads() -> int | None:
-    """The cores a run of a local sweep may use (the machine's cores over ``workers``), or None outside one.
-
-    Why: a notebook's "every core" default, times two parallel runs, puts four torch threads on two cores, and
-    spinning threads make every run several times slower; ``labkit.set_threads(threads or sweep_threads())``.
-    """
-    value = os.environ.get(SWEEP_THREADS_ENV, "")
-    return int(value) if value.isdigit() and int(value) > 0 else None
+    """The cores a run of a local sweep may use (the machine's cores over ``workers``), or None outside one:
+    :func:`labkit.core.env.shared_threads`, the one reading of ``LABKIT_THREADS``, under the name notebooks use
+    (``labkit.set_threads(threads or sweep_threads())``)."""
+    return shared_threads()
 
 
 def standalone_copy(notebook: Path, folder: Path) -> Path:

@@ -16,7 +16,7 @@ course: setup
 # limit, so a stalled kernel fails a test instead of hanging CI.
 test: setup
 	LABKIT_HEADLESS=1 LABKIT_THREADS=1 LABKIT_CELL_TIMEOUT=900 $(BIN)/python -m pytest -q -n 2 --dist loadfile tests
-	LABKIT_HEADLESS=1 $(BIN)/python -m pytest -q -n 2 --dist loadscope --nbval-lax --nbval-current-env \
+	LABKIT_HEADLESS=1 LABKIT_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadscope --nbval-lax --nbval-current-env \
 		--nbval-cell-timeout 900 notebooks
 
 # The unit tests without the `slow` ones (whole notebook runs, training scripts, benchmarks) and without nbval;

@@ -366,14 +366,14 @@ from matplotlib.patches import Rectangle
 
 from labkit.core.assets import load_manifest
 from labkit.data import pasted_objects as po
-from labkit.metrics.attention_mass import heldout_figures
+from labkit.eval.amnet import heldout_figures
 from labkit.models import amnet_pretrained
 
 if task in ("both", "regression"):  # §4–5 only: a sweep's task=binary runs skip the ResNet pass
     shown = po.make_split("test", limit=30)  # the first 30 of the 180 held-out images (all 180: the checkpoint tests)
     shown_maps = amnet_pretrained.features(shown.images)  # (30, 1024, 14, 14) through the frozen ResNet-152
     nets = {kind: amnet_pretrained.load_pretrained(kind) for kind in ("attention", "attoff")}
-    here = {kind: heldout_figures(net, shown_maps, shown) for kind, net in nets.items()}
+    here = {kind: heldout_figures(net, shown, maps=shown_maps) for kind, net in nets.items()}
     print("on these 30 constructed images:")
     for kind, h in here.items():
         print(f"  {kind:9s} ρ {h['rho']:.3f}  AUC {h['auc']:.3f}  accuracy {h['accuracy']:.3f}  "
@@ -609,7 +609,7 @@ if task in ("both", "binary"):
 # %%
 if task in ("both", "binary") and study.boxes is not None:  # constructed: where it looked is checkable
     target = po.PastedSet([], study.labels[study.test].astype(np.float32), study.boxes[study.test])
-    ratio = labkit.record("mass_ratio", heldout_figures(net_bin, study.features[study.test], target)["median_mass_ratio"], quiet=True)
+    ratio = labkit.record("mass_ratio", heldout_figures(net_bin, target, maps=study.features[study.test])["median_mass_ratio"], quiet=True)
     print(f"{study.name}: median attention mass on the target's cells {ratio:.1f}× their area share (uniform: 1×)")
 if task in ("both", "binary") and data_root is None and dataset == "photos":
     labkit.record("rho_binary", spearman(scores, data.pseudo_labels[study.test]))

@@ -44,7 +44,8 @@ import torch.nn.functional as F
 import labkit
 from labkit.course.exercises import check_function
 from labkit.data import mnist
-from labkit.models.ram import RAM, RAMConfig, Retina, accuracy, ram_step, reinforce_gradients, reinforce_term
+from labkit.eval.ram import accuracy
+from labkit.models.ram import RAM, RAMConfig, Retina, ram_step, reinforce_gradients, reinforce_term
 from labkit.models.ram import retina_patch as labkit_retina_patch
 from labkit.train import TrainConfig, fit
 from labkit.viz.curves import plot_history_panels
@@ -383,7 +384,7 @@ print(f"gradient variance without baseline {policy_grad_var(False):.3g}, with {p
 # this notebook so made, training accuracy reached 0.88 while validation accuracy stayed near 0.3.
 
 # %%
-from labkit.models.ram_pretrained import FreshPlacements
+from labkit.data.mnist import FreshPlacements
 
 fit_idx, val_idx = mnist.split_holdout(train_y, 0.1, seed=seed)  # a stratified tenth of the training digits
 val_x, val_y = (t[torch.from_numpy(val_idx)] for t in train_set.tensors)  # fixed placements: they pick the epoch
@@ -494,7 +495,7 @@ explore(retina_view, {"x": (-1.0, 1.0, 0.05), "y": (-1.0, 1.0, 0.05), "scales": 
 # policy) and the **gaze–digit correlation** (last glimpse position vs digit position).
 
 # %%
-from labkit.metrics.gaze import heldout_figures
+from labkit.eval.ram import heldout_figures
 
 records = zoo.shipped()
 PAPER_ERROR = {"mnist28": 1.12, "translated": 1.22, "cluttered": 4.08}  # % error, Mnih et al. 2014, tables 1–2

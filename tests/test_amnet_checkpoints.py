@@ -11,7 +11,7 @@ from helpers import run_tool
 
 from labkit.core.assets import asset_path, load_manifest
 from labkit.data import pasted_objects as po
-from labkit.metrics.attention_mass import heldout_figures
+from labkit.eval.amnet import heldout_figures
 from labkit.models.amnet_pretrained import features, load_pretrained
 
 KINDS = ("attention", "attoff")
@@ -30,7 +30,7 @@ def test_checkpoint_reproduces_its_recorded_heldout_figures(kind, test_set):
     name = f"amnet/amnet_pasted_{kind}_s0.pt"
     record = load_manifest()[name].training
     assert asset_path(name).stat().st_size <= 5 * 2**20
-    got = heldout_figures(load_pretrained(kind), test_set[1], test_set[0])
+    got = heldout_figures(load_pretrained(kind), test_set[0], maps=test_set[1])
     # exact on the machine that trained them; another CPU may move a near-tie, hence 0.002
     assert set(got) == set(record["heldout"]) and all(abs(got[k] - record["heldout"][k]) <= 0.002 for k in got), \
         f"{name}: recomputed {got}, recorded {record['heldout']}"

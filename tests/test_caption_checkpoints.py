@@ -14,7 +14,7 @@ from helpers import load_tool
 
 from labkit.core.assets import asset_path
 from labkit.data.captions import Vocabulary, load_event_captions
-from labkit.metrics.caption_grounding import heldout_figures
+from labkit.eval.captions import heldout_figures
 from labkit.metrics.captioning import java_available
 from labkit.models import sa_lstm_pretrained as zoo
 from labkit.models import shipped
@@ -43,8 +43,9 @@ def test_checkpoint_reproduces_its_recorded_heldout_figures(name, test_set):
     # METEOR is a Java program whose start costs seconds: recomputed for the checkpoint notebook 06 reads; for the
     # others, word-for-word equal captions (the digest) make it equal by construction.
     meteor = "METEOR" in record["heldout"] and java_available() and name == zoo.checkpoint_name("attention", 0)
-    got, digest = heldout_figures(model, vocab, test_set, record["decoding"]["beam_width"],
-                                  record["decoding"]["max_len"], meteor=meteor)
+    got = heldout_figures(model, test_set, vocab=vocab, beam_width=record["decoding"]["beam_width"],
+                          max_len=record["decoding"]["max_len"], meteor=meteor)
+    digest = got.pop("captions_sha256")
     assert digest == record["captions_sha256"], f"{name}: the greedy or beam captions differ from the recorded ones"
     want = {k: v for k, v in record["heldout"].items() if meteor or "METEOR" not in k}
     assert set(got) == set(want), got

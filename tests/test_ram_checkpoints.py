@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from labkit.core.assets import asset_path
-from labkit.metrics.gaze import heldout_figures
+from labkit.eval.ram import heldout_figures
 from labkit.models.ram_pretrained import SETTINGS, canvas, load_pretrained, parse_checkpoint, shipped, splits
 
 SHIPPED = shipped()

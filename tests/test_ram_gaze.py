@@ -11,11 +11,11 @@ import torch
 from helpers import run_tool
 
 from labkit.data import mnist
+from labkit.eval.ram import gaze_report
 from labkit.metrics.gaze import (
     border_share,
     distance_by_glimpse,
     gaze_correlation,
-    gaze_report,
     in_box_by_glimpse,
     in_box_share,
 )

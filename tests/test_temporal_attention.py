@@ -8,10 +8,10 @@ import pytest
 
 from labkit.metrics.errors import MetricInputError
 from labkit.metrics.temporal_attention import (
-    heldout_figures,
     informative_mass,
     median_mass_ratio,
     top1_failures,
+    video_figures,
 )
 
 # video 0: 0.6 of the weight on 1 informative frame of 4 (share 1/4) → ratio 2.4
@@ -37,10 +37,10 @@ def test_a_video_without_informative_frames_is_left_out_of_the_median():
         median_mass_ratio([np.full(2, 0.5)], [np.zeros(2, bool)])
 
 
-def test_heldout_figures_bundle_the_youtube8m_metrics():
+def test_video_figures_bundle_the_youtube8m_metrics():
     scores = np.array([[0.9, 0.1], [0.2, 0.7], [0.6, 0.5]])
     labels = np.array([[1, 0], [0, 1], [0, 1]])
-    f = heldout_figures(scores, labels, ALPHA, INFORMATIVE)
+    f = video_figures(scores, labels, ALPHA, INFORMATIVE)
     assert f["hit_at_1"] == pytest.approx(0.6667, abs=1e-4) and f["median_mass_ratio"] == 2.25
     assert f["mean_mass"] == pytest.approx((0.6 + 1 / 3 + 0.9) / 3, abs=1e-4)
 

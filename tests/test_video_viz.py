@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from labkit.viz.video import WIDTH, attention_strip, metric_bars, prediction_title  # noqa: E402
+from labkit.viz.style import FULL_WIDTH, WRONG  # noqa: E402
+from labkit.viz.video import attention_strip, metric_bars, prediction_title  # noqa: E402
 
 
 def _texts(fig):
@@ -26,7 +27,7 @@ def test_thumbnails_sit_over_their_bars_and_text_is_readable():
     informative = np.zeros(t, bool)
     informative[[20, 21, 50]] = True
     fig = attention_strip(frames, alpha, "classify-test-00001", informative, right=False)
-    assert len(fig.row_axes) == 2 and fig.get_size_inches()[0] == WIDTH
+    assert len(fig.row_axes) == 2 and fig.get_size_inches()[0] == FULL_WIDTH
     for ax_f, ax_a in fig.row_axes:
         assert ax_f.get_xlim() == ax_a.get_xlim()
         pf, pa = ax_f.get_position(), ax_a.get_position()
@@ -38,7 +39,7 @@ def test_thumbnails_sit_over_their_bars_and_text_is_readable():
         assert (x1 - x0) == len(bars) and im.get_array().shape[1] == 60 * len(bars)
     orange = [p for p in fig.row_axes[0][0].patches if p.get_edgecolor()[:3] == matplotlib.colors.to_rgb("tab:orange")]
     assert len(orange) == 2  # frames 20 and 21 in the first row
-    assert fig._suptitle.get_color() == "tab:red"
+    assert fig._suptitle.get_color() == WRONG
     assert min(t.get_fontsize() for t in _texts(fig)) >= 8
     plt.close(fig)
 

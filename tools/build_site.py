@@ -220,7 +220,7 @@ def cli_help_page() -> str:
     return "\n".join(parts)
 
 
-LAYERS = ["core", "data", "caffe", "models", "metrics", "train", "viz", "course"]
+LAYERS = ["core", "data", "caffe", "models", "metrics", "train", "eval", "studies", "viz", "course"]
 
 
 def labkit_modules() -> list[tuple[str, bool]]:

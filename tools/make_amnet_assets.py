@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from labkit.core.assets import data_dir, register
+from labkit.data.compression import quantise_u8
 from labkit.data.feature_cache import FeatureCache, weights_fingerprint
 from labkit.data.images import SOURCE_LICENSE, bundled_images
 from labkit.models.backbones import FeatureExtractor, Preprocess, resnet152
@@ -51,7 +52,7 @@ def quantise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("quantise expects non-negative maps (layer3 ends in a ReLU)")
     scale = (x.max(axis=(0, 2, 3)) / 255.0).astype(np.float32)
     scale[scale == 0] = 1.0
-    return np.round(x / scale[None, :, None, None]).astype(np.uint8), scale
+    return quantise_u8(x, np.float32(0), scale[None, :, None, None]), scale
 
 
 def layer3_cache(root: Path | None = None) -> FeatureCache:

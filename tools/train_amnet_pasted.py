@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from labkit.core.assets import register  # noqa: E402
 from labkit.core.env import seed_everything, set_threads  # noqa: E402
 from labkit.data import pasted_objects as po  # noqa: E402
-from labkit.metrics.attention_mass import heldout_figures  # noqa: E402
+from labkit.eval.amnet import heldout_figures  # noqa: E402
 from labkit.metrics.memorability import spearman  # noqa: E402
 from labkit.models.amnet import AMNet, AMNetConfig, amnet_loss, save_checkpoint  # noqa: E402
 from labkit.models.amnet_pretrained import CONFIG, RECIPE, features  # noqa: E402
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                 TrainConfig(epochs=1 if args.smoke else args.epochs, batch_size=32, lr=args.lr, weight_decay=1e-6,
                             seed=seed, device="cpu", monitor="val_rho", progress=False), eval_fn=evaluate)
             name = f"amnet_pasted_{'attoff' if att_off else 'attention'}_s{seed}"
-            runs[name] = {"heldout": heldout_figures(net, maps["test"], sets["test"]),
+            runs[name] = {"heldout": heldout_figures(net, sets["test"], maps=maps["test"]),
                           "train_seconds": round(time.perf_counter() - t)}
             print(name, json.dumps(runs[name]), flush=True)
             if seed == 0:

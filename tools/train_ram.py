@@ -38,9 +38,10 @@ from shipped_run import (
 )
 
 from labkit.core.env import seed_everything, set_threads  # noqa: E402
-from labkit.metrics.gaze import gaze_report, heldout_figures  # noqa: E402
-from labkit.models.ram import RAM, RAMConfig, accuracy, ram_step  # noqa: E402
-from labkit.models.ram_pretrained import SETTINGS, FreshPlacements, canvas, splits  # noqa: E402
+from labkit.data.mnist import FreshPlacements  # noqa: E402
+from labkit.eval.ram import accuracy, gaze_report, heldout_figures  # noqa: E402
+from labkit.models.ram import RAM, RAMConfig, ram_step  # noqa: E402
+from labkit.models.ram_pretrained import SETTINGS, canvas, splits  # noqa: E402
 from labkit.models.small_convnet import SmallConvNet, convnet_step  # noqa: E402
 from labkit.train import TrainConfig, fit, make_optimizer  # noqa: E402
 

@@ -36,7 +36,8 @@ from shipped_run import (
 
 from labkit.core.env import seed_everything, set_threads  # noqa: E402
 from labkit.data.captions import CaptionDataset, Vocabulary, load_event_captions  # noqa: E402
-from labkit.metrics.caption_grounding import decode, digit_accuracy, heldout_figures  # noqa: E402
+from labkit.eval.captions import decode, heldout_figures  # noqa: E402
+from labkit.metrics.caption_grounding import digit_accuracy  # noqa: E402
 from labkit.metrics.captioning import score  # noqa: E402
 from labkit.models.sa_lstm import CONTEXTS, LENGTH_PENALTY, SALSTM, SALSTMConfig  # noqa: E402
 from labkit.models.sa_lstm_pretrained import BEAM_WIDTH, MAX_LEN, MIN_COUNT, SETTINGS, checkpoint_name  # noqa: E402
@@ -79,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
                             progress=True, checkpoint_dir=str(clock.dir), resume=not args.steps)
     history = fit(model, train_set, step, train_cfg, eval_fn=evaluate)
     wall = clock.stop()
-    figures, digest = heldout_figures(model.eval(), vocab, test, BEAM_WIDTH, MAX_LEN,
-                                      meteor=False if args.steps else None)  # once, at the best validation epoch
+    figures = heldout_figures(model.eval(), test, vocab=vocab, beam_width=BEAM_WIDTH, max_len=MAX_LEN,
+                              meteor=False if args.steps else None)  # once, at the best validation epoch
+    digest = figures.pop("captions_sha256")
     weights = out / f"{name}.pt"
     torch.save(model.state_dict(), weights)
     curve = write_curve(history.epochs, out / f"{name}_curve.csv", digits=5)

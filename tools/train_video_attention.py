@@ -41,10 +41,11 @@ from shipped_run import (
 
 from labkit.core.env import seed_everything, set_threads  # noqa: E402
 from labkit.data.yt8m import collate_frames  # noqa: E402
-from labkit.metrics.temporal_attention import heldout_figures, median_mass_ratio  # noqa: E402
+from labkit.eval.video import heldout_figures, predict_split  # noqa: E402
+from labkit.metrics.temporal_attention import median_mass_ratio  # noqa: E402
 from labkit.metrics.yt8m import gap  # noqa: E402
 from labkit.models.attention_lstm import POOLINGS, AttentionLSTM, bce_step  # noqa: E402
-from labkit.models.attention_lstm_pretrained import event_dataset, model_config, predict_split, preload  # noqa: E402
+from labkit.models.attention_lstm_pretrained import event_dataset, model_config, preload  # noqa: E402
 from labkit.train import TrainConfig, fit  # noqa: E402
 
 
@@ -77,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                             checkpoint_dir=str(clock.dir), resume=not args.steps)
     history = fit(model, train, bce_step, train_cfg, eval_fn=evaluate, collate_fn=collate_frames)
     wall = clock.stop()
-    p = predict_split(model.eval(), "test", test)  # once, at the best validation epoch
-    figures = heldout_figures(p["scores"], p["labels"], p["alpha"], p["informative"])
+    figures = heldout_figures(model.eval(), test)  # once, at the best validation epoch
     weights = out / f"{name}.pt"
     torch.save(model.state_dict(), weights)
     curve = write_curve(history.epochs, out / f"{name}_curve.csv")

@@ -23,10 +23,14 @@ class CaffeFormatError(CaffeError):
     """A Caffe file (prototxt, caffemodel, binaryproto) is malformed or disagrees with another one."""
 
 
+class CaffeFileNotFoundError(CaffeError, FileNotFoundError):
+    """A Caffe file (prototxt, caffemodel, binaryproto) is not where it was said to be."""
+
+
 def _read_bytes(path: str | os.PathLike) -> bytes:
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"Caffe file {p} does not exist")
+        raise CaffeFileNotFoundError(f"Caffe file {p} does not exist")
     return p.read_bytes()
 
 

@@ -66,3 +66,12 @@ class ParameterError(LabkitError, ValueError):
 
     family = "parameter"
 
+
+class NotebookError(LabkitError):
+    """A course notebook cannot be found, paired with its text source or turned into the student version.
+
+    Subclasses add the built-in exception their callers catch (``FileNotFoundError``, ``ValueError``, ...).
+    """
+
+    family = "notebook"
+

@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"labkit: notebook failed: {e}", file=sys.stderr)
         return 1
-    except (LabkitError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as e:
+    except (LabkitError, OSError) as e:  # labkit's bad-input families, or the system refusing a path the user gave
         if args.debug:
             raise
         kind = getattr(e, "family", None) or type(e).__name__

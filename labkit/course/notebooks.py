@@ -6,12 +6,16 @@ import os
 import re
 from pathlib import Path
 
-from labkit.core.errors import ParameterError
+from labkit.core.errors import NotebookError, ParameterError
 
 _ORDERED = re.compile(r"^\d\d_.+\.ipynb$")
 
 
 ENV = "LABKIT_NOTEBOOKS"
+
+
+class NotebookNotFoundError(NotebookError, FileNotFoundError):
+    """No course notebook has the name given (``04``, ``04_ram`` or a path to an ``.ipynb``)."""
 
 
 def notebooks_dir() -> Path:
@@ -44,4 +48,4 @@ def resolve(name: str, root: Path | None = None) -> Path:
     if len(found) == 1:
         return found[0]
     known = ", ".join(nb.stem for nb in course_notebooks(root)) or "(none)"
-    raise FileNotFoundError(f"no notebook {name!r}; the course has: {known}")
+    raise NotebookNotFoundError(f"no notebook {name!r}; the course has: {known}")

@@ -29,7 +29,7 @@ import nbformat
 from jupytext.combine import combine_inputs_with_outputs
 from jupytext.config import load_jupytext_config
 
-from labkit.core.errors import LabkitError
+from labkit.core.errors import NotebookError
 from labkit.core.files import write_text_atomically as _atomic_write
 
 TEXT_SUFFIX = ".py"
@@ -41,10 +41,8 @@ INJECTED = "injected-parameters"  # papermill's tag for the cell it adds with a 
 Cell = tuple[str, str, tuple[str, ...]]  # (cell type, source, tags)
 
 
-class PairingError(LabkitError, RuntimeError):
+class PairingError(NotebookError, RuntimeError):
     """A notebook has no text source, or the two sides of a pair could not be synchronised without losing an edit."""
-
-    family = "notebook"
 
 
 def text_source(notebook: Path) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 
-from labkit.core.errors import LabkitError
+from labkit.core.errors import NotebookError
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = 'raise NotImplementedError("Exercise: write your solution here")'
@@ -16,10 +16,8 @@ _REGION = re.compile(rf"^(?P<indent>[ \t]*){re.escape(BEGIN)}[^\n]*\n.*?^[ \t]*{
                      re.S | re.M)
 
 
-class StudentBuildError(LabkitError, ValueError):
+class StudentBuildError(NotebookError, ValueError):
     """A solution region is malformed (unbalanced or misspelt markers), or the output folder would lose work."""
-
-    family = "notebook"
 
 
 _NEAR_MISS = re.compile(r"^\s*#+\s*(begin|end)[\s_-]*solution", re.I)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from labkit.core.errors import DataError
+from labkit.data.compression import principal_components
 from labkit.data.paths import MissingDataError
 
 FIELDS = ("mean", "components", "scale", "explained", "whiten")
@@ -50,11 +51,7 @@ class FramePCA:
         _check_finite(x, "features to fit the PCA on")
         if len(x) < self.dim:
             raise FramePCAError(f"PCA to {self.dim} needs at least {self.dim} frames, got {len(x)}")
-        x64 = x.astype(np.float64)
-        self.mean = x64.mean(0)
-        _, s, vt = np.linalg.svd(x64 - self.mean, full_matrices=False)
-        self.components = vt[: self.dim]  # (dim, D)
-        var = s**2 / (len(x) - 1)
+        self.mean, self.components, var = principal_components(x, self.dim)  # components (dim, D)
         self.explained = float(var[: self.dim].sum() / var.sum())
         if self.whiten:
             self.scale = np.sqrt(var[: self.dim] + 1e-4)

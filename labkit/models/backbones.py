@@ -33,6 +33,7 @@ from torchvision import transforms
 from torchvision.models import ResNet
 from torchvision.models import resnet152 as _tv_resnet152
 
+from labkit.core.errors import AssetError
 from labkit.core.progress import tqdm
 from labkit.data.images import ImageLike, load_image
 
@@ -40,7 +41,7 @@ Stage = Literal["layer1", "layer2", "layer3", "layer4", "pool", "logits"]
 STAGES: tuple[str, ...] = ("layer1", "layer2", "layer3", "layer4", "pool", "logits")
 
 
-class WeightsNotFoundError(FileNotFoundError):
+class WeightsNotFoundError(AssetError):
     """The ``resmem`` package (which carries the weights) is not installed, or its weights file is broken."""
 
 

@@ -419,14 +419,3 @@ def ram_step(reinforce_weight: float = 1.0):
 
     return step
 
-
-@torch.inference_mode()
-def accuracy(model: RAM, images: Tensor, labels: Tensor, samples: int = 1, batch_size: int = 1000) -> float:
-    """Share of ``images`` classified right (``samples`` > 1: Monte-Carlo averaged), in batches."""
-    dev = next(model.parameters()).device
-    right = 0
-    for i in range(0, len(images), batch_size):
-        pred = model.predict(images[i : i + batch_size].to(dev), samples).argmax(1).cpu()
-        right += int((pred == labels[i : i + batch_size]).sum())
-    return right / max(len(images), 1)
-

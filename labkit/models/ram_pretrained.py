@@ -11,14 +11,11 @@ epoch; the other 3,600 are placed afresh every epoch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 
-import numpy as np
-import torch
-from torch.utils.data import Dataset
-
 from labkit.data import mnist
+from labkit.data.mnist import Split
 from labkit.models import shipped as shipped_registry
 from labkit.models.ram import RAM, RAMConfig
 from labkit.models.small_convnet import SmallConvNet
@@ -35,17 +32,6 @@ SETTINGS: dict[str, dict] = {
     "translated_2scales_t3": {"dataset": "translated", "model": {"glimpses": 3, "patch_size": 12, "scales": 2}},
     "cluttered_2scales_t3": {"dataset": "cluttered", "model": {"glimpses": 3, "patch_size": 12, "scales": 2}},
 }
-
-
-@dataclass
-class Split:
-    images: np.ndarray  # (N, H, W) uint8, already placed on the canvas (train: the raw 28×28 digits)
-    labels: np.ndarray  # (N,)
-    boxes: np.ndarray | None = None  # (N, 4) each digit's ink box on the canvas (top, left, bottom, right)
-
-    def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(images (N, 1, H, W) in [0, 1], labels (N,) long)."""
-        return mnist.to_dataset(self.images, self.labels).tensors
 
 
 def canvas(setting: str) -> int:
@@ -65,24 +51,6 @@ def splits(setting: str) -> dict[str, Split]:
     test = mnist.make_variant(x[test_idx], ds, seed=2, size=size, return_boxes=True)
     return {"fit": Split(x[fit_idx], y[fit_idx]), "val": Split(val[0], y[val_idx], val[1]),
             "test": Split(test[0], y[test_idx], test[1])}
-
-
-class FreshPlacements(Dataset):
-    """Digits placed anew on the canvas every epoch (``fit`` calls ``set_epoch``), vectorised per epoch."""
-
-    def __init__(self, images: np.ndarray, labels: np.ndarray, dataset: str, seed: int, size: int = 60) -> None:
-        self.images, self.labels, self.dataset, self.seed, self.size = images, labels, dataset, seed, size
-        self.set_epoch(0)
-
-    def set_epoch(self, epoch: int) -> None:
-        placed = mnist.make_variant(self.images, self.dataset, seed=self.seed * 1000 + epoch + 10, size=self.size)
-        self.data = mnist.to_dataset(placed, self.labels)
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int):
-        return self.data[i]
 
 
 def _build_ram(record: dict, contents: dict, path: Path) -> RAM:

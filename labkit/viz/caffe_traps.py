@@ -8,6 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from labkit.viz.style import RIGHT, WRONG
+
 TOLERANCE = 1e-5  # what the course calls "equal to Caffe" (float32 round-off over a deep net)
 
 
@@ -17,7 +19,7 @@ def trap_figure(errors: Mapping[str, float], traps: Sequence[str]) -> Figure:
     vals = np.array([errors[n] for n in names], dtype=float)
     fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(names) + 1.2), layout="constrained")
     shown = np.where(np.isnan(vals), 1.0, np.maximum(vals, 1e-9))
-    colours = ["#999999" if np.isnan(v) else ("#2a9d8f" if v <= TOLERANCE else "#e63946") for v in vals]
+    colours = ["#999999" if np.isnan(v) else (RIGHT if v <= TOLERANCE else WRONG) for v in vals]
     ax.barh(names, shown, color=colours)
     ax.invert_yaxis()
     ax.set_xscale("log")

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from labkit.viz.style import COLUMN_WIDTH, RIGHT, WRONG
+
 
 def attention_diagram(n_frames: int = 5, alpha: Sequence[float] | None = None):
     """One decoding step of SA-LSTM drawn: frame features v_i and the previous state h_{t-1} give energies
@@ -51,7 +53,6 @@ def attention_diagram(n_frames: int = 5, alpha: Sequence[float] | None = None):
 
 
 DIGIT_COLOURS = ("tab:orange", "tab:cyan")  # the earlier and the later digit of a video
-WIDTH = 9.5  # inches: a notebook column at 100 dpi, so the fonts below print at their size (≥ 8 pt)
 
 
 def _mark_events(ax, events: Sequence[tuple[int, int, int]], y: float, height: float, fontsize: float = 9) -> None:
@@ -75,7 +76,7 @@ def captions_beside_frames(frames: np.ndarray, lines: Mapping[str, str], ax=None
     frames = np.asarray(frames)[::every]
     t = len(frames)
     if ax is None:
-        _, ax = plt.subplots(figsize=(WIDTH, WIDTH / t * 1.5 + 0.3 * len(lines) + 0.3))
+        _, ax = plt.subplots(figsize=(COLUMN_WIDTH, COLUMN_WIDTH / t * 1.5 + 0.3 * len(lines) + 0.3))
     for i, f in enumerate(frames):
         ax.imshow(f, cmap="gray", extent=(i - 0.5, i + 0.5, 1, 0), vmin=0, vmax=255)
     band = 0.28 if events else 0.0
@@ -113,14 +114,14 @@ def attention_heatmap(alpha: np.ndarray, words: Sequence[str], frames: np.ndarra
     if frames is not None and len(frames) != t:
         raise ValueError(f"{len(frames)} frames for {t} columns of alpha: pass the real frames and their columns")
     left, right = 1.1, 0.9  # inches: word labels, colour bar
-    col = (WIDTH - left - right) / t  # inches per frame column
+    col = (COLUMN_WIDTH - left - right) / t  # inches per frame column
     band = 0.22 if events else 0.0
     top_h = (col if frames is not None else 0.0) + band
     heat_h = 0.3 * n + 0.15
     head = 0.45 + (0.2 if note else 0.0)
-    fig = plt.figure(figsize=(WIDTH, head + top_h + heat_h + 0.55))
+    fig = plt.figure(figsize=(COLUMN_WIDTH, head + top_h + heat_h + 0.55))
     h_in = fig.get_figheight()
-    x0, x1 = left / WIDTH, (WIDTH - right) / WIDTH
+    x0, x1 = left / COLUMN_WIDTH, (COLUMN_WIDTH - right) / COLUMN_WIDTH
     ax = fig.add_axes((x0, 0.55 / h_in, x1 - x0, heat_h / h_in))
     im = ax.imshow(alpha, cmap="viridis", vmin=0, vmax=max(alpha.max(), 1e-9), aspect="auto",
                    extent=(-0.5, t - 0.5, n - 0.5, -0.5))
@@ -139,7 +140,7 @@ def attention_heatmap(alpha: np.ndarray, words: Sequence[str], frames: np.ndarra
                 if d == int(w):
                     ax.add_patch(mpatches.Rectangle((start - 0.5, r - 0.5), stop - start, 1, fill=False,
                                                     ec=colour_of[d], lw=2.2))
-    cax = fig.add_axes((x1 + 0.15 / WIDTH, 0.55 / h_in, 0.12 / WIDTH, heat_h / h_in))
+    cax = fig.add_axes((x1 + 0.15 / COLUMN_WIDTH, 0.55 / h_in, 0.12 / COLUMN_WIDTH, heat_h / h_in))
     cb = fig.colorbar(im, cax=cax)
     cb.set_label("α", fontsize=9)
     cb.ax.tick_params(labelsize=8)
@@ -156,7 +157,7 @@ def attention_heatmap(alpha: np.ndarray, words: Sequence[str], frames: np.ndarra
         top.set_axis_off()
     if title is not None:
         mark = {True: "✓ ", False: "✗ ", None: ""}[correct]
-        colour = {True: "darkgreen", False: "firebrick", None: "black"}[correct]
+        colour = {True: RIGHT, False: WRONG, None: "black"}[correct]
         fig.text(x0, 1 - 0.12 / h_in, mark + title, fontsize=10.5, color=colour, va="top", ha="left",
                  fontweight="bold")
         if note:

@@ -15,7 +15,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-WIDTH = 9.5  # inches: a notebook column, so the fonts print at their size
+from labkit.viz.style import COLUMN_WIDTH
+
 #: one colour per TripleMem super-category (people, animals, food, vehicles, buildings, landscape, other things);
 #: Okabe–Ito, distinguishable with the common colour-vision deficiencies
 COLOURS = ("#D55E00", "#E69F00", "#F0E442", "#0072B2", "#CC79A7", "#009E73", "#999999")
@@ -41,7 +42,7 @@ def segmentation_figure(images: Sequence[np.ndarray], maps: Mapping[str, np.ndar
     n, rows = len(images), 1 + len(maps)
     if any(len(m) != n for m in maps.values()) or len(captions) != n:
         raise ValueError("maps and captions need one entry per image")
-    side = WIDTH / max(n, 4)
+    side = COLUMN_WIDTH / max(n, 4)
     fig, axes = plt.subplots(rows, n, figsize=(side * n, side * rows + 0.7), squeeze=False)
     for j, image in enumerate(images):
         image = np.asarray(image)
@@ -71,7 +72,7 @@ def comparison_figure(summary: Mapping[str, Mapping[str, object]], labels: Mappi
     """Held-out ρ per variant: one dot per seed, a bar at the mean (``summary`` from
     ``labkit.studies.triplemem.summary``; ``labels``: variant → what the axis says)."""
     names = [v for v in labels if v in summary]
-    fig, ax = plt.subplots(figsize=(WIDTH * 0.62, 0.5 * len(names) + 1.0))
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH * 0.62, 0.5 * len(names) + 1.0))
     for k, v in enumerate(names):
         rhos = np.asarray(summary[v]["test_rho"], dtype=float)
         ax.barh(k, rhos.mean(), color="0.85", height=0.6)

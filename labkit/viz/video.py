@@ -13,9 +13,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-WIDTH = 10.0  # inches: about a notebook's output width, so the fonts print at their nominal size
+from labkit.viz.style import FULL_WIDTH, RIGHT, WRONG
+
 FONT = 9
-ORANGE, RIGHT, WRONG = "tab:orange", "tab:green", "tab:red"
+ORANGE = "tab:orange"
 
 
 def prediction_title(video_id: str, labels: Sequence[int], ranked: Sequence[int]) -> tuple[str, bool]:
@@ -26,7 +27,7 @@ def prediction_title(video_id: str, labels: Sequence[int], ranked: Sequence[int]
 
 
 def attention_strip(frames: np.ndarray, alpha: np.ndarray, title: str = "", highlight: np.ndarray | None = None, *,
-                    right: bool | None = None, per_row: int = 32, width: float = WIDTH, alpha_max: float | None = None):
+                    right: bool | None = None, per_row: int = 32, width: float = FULL_WIDTH, alpha_max: float | None = None):
     """Frames (T, H, W[, 3]) as thumbnails with α (T,) as bars right under them, wrapped into rows of at most
     ``per_row`` frames. ``highlight`` (T,) bool marks frames (e.g. where a label digit is visible): an orange box
     around the thumbnail and an orange bar. ``right`` colours the title green (prediction right) or red (wrong).

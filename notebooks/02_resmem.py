@@ -12,7 +12,7 @@
 # 4. see where the network looks (Grad-CAM on both branches);
 # 5. fine-tune the regression head on cached frozen features with `labkit.train.fit`, watching Spearman ρ per epoch;
 # 6. measure what batched inference gains over the package's one-image-at-a-time usage, and what bfloat16 adds
-#    (on a CPU with bfloat16 instructions; 1.4–1.8× more speed in our runs on 2 cores, for a score
+#    (on a CPU with bfloat16 instructions; 1.4–1.9× more speed in our runs on 2 cores, for a score
 #    change of a few 1e-3);
 # 7. reuse the ResNet-152 as `labkit.models.backbones` (notebooks 03, 05, 06 do);
 # 8. build TripleMem — ResMem plus a frozen segmentation branch (class-activation maps of the same ResNet) — and
@@ -54,6 +54,7 @@ import labkit
 from labkit.course.exercises import check_function
 from labkit.data.images import SOURCES, bundled_images
 from labkit.metrics.memorability import distribution_check, spearman
+from labkit.metrics.saliency import peak_share
 from labkit.models import backbones
 from labkit.models import resmem as R
 from labkit.viz import architecture, saliency
@@ -327,7 +328,7 @@ maps = saliency.grad_cam(model, x, {"ResNet layer4": model.backbone.layer4, "Ale
 fig = saliency.show_maps(x, maps, [f"{names[i]}: {shipped[names[i]]:.3f}" for i in pick])
 display(as_jpeg(fig))
 assert all(torch.isfinite(m).all() and m.amax() > 0 for m in maps.values()), "an all-zero or NaN Grad-CAM map"
-share = {layer: saliency.peak_share(m) for layer, m in maps.items()}  # mass in the hottest 10 % of pixels
+share = {layer: peak_share(m) for layer, m in maps.items()}  # mass in the hottest 10 % of pixels
 print("share of each map's mass in its hottest 10 % of pixels (10 % = spread evenly, 100 % = one spot):")
 for k, i in enumerate(pick):
     print(f"  {names[i]:10s} " + "   ".join(
@@ -804,7 +805,7 @@ explore(edit_view, {"photo": photo_names, "zoom": (1.0, 4.0, 0.25), "dx": (-1.0,
 # - Ablate a branch by replacing its input with its mean: in the published weights the ResNet logits carry the
 #   signal and the AlexNet branch alone collapses (notebook 01's check, reused).
 # - Cache frozen features and train heads on them; batch inference under `torch.inference_mode()`; bfloat16 buys
-#   1.4–1.8× in our runs (at most 2×: only the multiply-adds speed up) for a score change of a few 1e-3.
+#   1.4–1.9× in our runs (at most 2×: only the multiply-adds speed up) for a score change of a few 1e-3.
 # - TripleMem's third branch is a frozen segmentation (here: class-activation maps of ResMem's own ResNet, grouped
 #   into super-categories) read by a small CNN. It pays only when the segmentation sees what the other branches do
 #   not: on constructed layout scores it adds nothing (−0.001 ρ) with ImageNet's maps and +0.091 with the true layout.

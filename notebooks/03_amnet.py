@@ -63,7 +63,6 @@ from IPython.display import display
 
 import labkit
 from labkit.course.exercises import check_function
-from labkit.course.sweep import sweep_threads
 from labkit.data.amnet_features import TEST_SOURCES, BinaryStudy, binary_study, load_bundled_features
 from labkit.data.images import bundled_images
 from labkit.data.lamem import write_predictions
@@ -76,7 +75,7 @@ from labkit.viz.attention import attention_steps, save_attention_maps
 from labkit.viz.export import as_jpeg
 
 labkit.seed_everything(seed)
-threads = labkit.set_threads(threads or sweep_threads())
+threads = labkit.set_threads(threads or None)  # 0: every core, or this run's share in a sweep
 out_dir = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="amnet_"))
 D, H = d or (128 if profile == "quick" else 512), hidden or (256 if profile == "quick" else 1024)
 print(f"profile={profile!r}, data_root={data_root!r}, task={task!r}, dataset={dataset!r}, D={D}, H={H}, threads={threads}")

@@ -50,7 +50,7 @@ def test_trace_layers_reports_shapes_and_params_in_call_order():
 
 
 def test_peak_share_is_a_tenth_for_an_even_map_and_one_for_a_spot():
-    from labkit.viz.saliency import peak_share
+    from labkit.metrics.saliency import peak_share
 
     even, spot = torch.ones(1, 10, 10), torch.zeros(1, 10, 10)
     spot[0, 3, 4] = 0.7

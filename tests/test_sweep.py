@@ -143,12 +143,13 @@ def test_every_run_knows_it_is_part_of_a_sweep_and_its_share_of_the_cores(tmp_pa
 
     import nbformat
 
-    from labkit.course.sweep import inside_sweep, sweep_threads
+    from labkit.core.env import shared_threads
+    from labkit.course.sweep import inside_sweep
 
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("x: int = 1  # 0..: a number", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("import labkit\nfrom labkit.course.sweep import inside_sweep, sweep_threads\n"
-                                  "labkit.record('inside', inside_sweep())\nlabkit.record('threads', sweep_threads())"),
+        nbformat.v4.new_code_cell("import labkit\nfrom labkit.course.sweep import inside_sweep\n"
+                                  "labkit.record('inside', inside_sweep())\nlabkit.record('threads', labkit.set_threads())"),
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     nbformat.write(nb, tmp_path / "probe.ipynb")
     rows = sweep(tmp_path / "probe.ipynb", [["x", "1", "2"]], tmp_path / "out", workers=2, progress=False)
@@ -156,8 +157,8 @@ def test_every_run_knows_it_is_part_of_a_sweep_and_its_share_of_the_cores(tmp_pa
     assert [(r["status"], r["inside"], r["threads"]) for r in rows] == [("ok", True, share)] * 2, rows
     monkeypatch.delenv("LABKIT_SWEEP_RUN", raising=False)
     monkeypatch.delenv("LABKIT_THREADS", raising=False)
-    assert not inside_sweep() and sweep_threads() is None
+    assert not inside_sweep() and shared_threads() is None
     monkeypatch.setenv("LABKIT_SWEEP_RUN", "x=1")
     for raw, want in (("3", 3), ("0", None), ("two", None)):
         monkeypatch.setenv("LABKIT_THREADS", raw)
-        assert inside_sweep() and sweep_threads() == want
+        assert inside_sweep() and shared_threads() == want

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labkit.core.env import THREADS_ENV, shared_threads
+from labkit.core.env import THREADS_ENV
 from labkit.core.errors import ParameterError
 from labkit.core.progress import tqdm
 from labkit.viz.curves import save_distributions
@@ -45,7 +45,7 @@ class RunSpec:
 
 def grid(notebook: Path, axes: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
     """Cartesian product of ``-p NAME V1 V2 ...`` axes, every value parsed and type-checked now."""
-    # imported here, so that `sweep_threads` and `inside_sweep` stay light to import in every notebook
+    # imported here, so that `inside_sweep` stays light to import in every notebook
     from labkit.course.params import parse_cli_value, read_params, validate
 
     declared = read_params(notebook)
@@ -100,13 +100,6 @@ def inside_sweep() -> bool:
     """Whether this process runs as one point of a sweep. A notebook that can sweep itself (03) then skips its own
     sweep, so ``labkit sweep 03 -p lstm_steps 1 2 3`` runs three notebooks, not three that each start four more."""
     return bool(os.environ.get(SWEEP_RUN_ENV))
-
-
-def sweep_threads() -> int | None:
-    """The cores a run of a local sweep may use (the machine's cores over ``workers``), or None outside one:
-    :func:`labkit.core.env.shared_threads`, the one reading of ``LABKIT_THREADS``, under the name notebooks use
-    (``labkit.set_threads(threads or sweep_threads())``)."""
-    return shared_threads()
 
 
 def standalone_copy(notebook: Path, folder: Path) -> Path:

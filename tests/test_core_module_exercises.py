@@ -26,9 +26,9 @@ EXERCISES = {
         "import torch\nimport torch.nn.functional as F\nfrom labkit.models.ram import RAM, Retina\n"),
     "05_attention_lstm_video": (
         "from torch.nn.utils.rnn import pack_padded_sequence", "def with_your_encoder",
-        "import torch\nfrom labkit.data import yt8m\nfrom labkit.models import attention_lstm_pretrained as zoo\n"
+        "import torch\nfrom labkit.data import event_videos, yt8m\nfrom labkit.models import attention_lstm_pretrained as zoo\n"
         "from labkit.models.attention_ops import masked_softmax\nbundled = True\n"
-        "batch = yt8m.collate_frames(zoo.preload(zoo.event_dataset('test'), 6))\n"),
+        "batch = yt8m.collate_frames(event_videos.preload(event_videos.event_dataset('test'), 6))\n"),
     "06_sa_lstm_captioning": (
         "class DecoderStep(torch.nn.Module)", "@torch.inference_mode()\ndef greedy_with",
         "import torch\nfrom labkit.data.captions import load_event_captions\nfrom labkit.data.sequences import pad_or_trim\n"

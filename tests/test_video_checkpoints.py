@@ -10,6 +10,7 @@ from helpers import run_tool
 
 from labkit.core.assets import asset_path
 from labkit.core.errors import AssetError
+from labkit.data import event_videos
 from labkit.eval.video import heldout_figures
 from labkit.models import attention_lstm_pretrained as zoo
 
@@ -19,7 +20,7 @@ SHIPPED = zoo.shipped()
 @pytest.fixture(scope="module")
 def test_items():
     torch.set_num_threads(1)
-    return zoo.preload(zoo.event_dataset("test"))
+    return event_videos.preload(event_videos.event_dataset("test"))
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))

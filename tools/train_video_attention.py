@@ -6,7 +6,7 @@ command, wall time, machine, the held-out figures and the training curve (``<nam
 loads the checkpoints and draws its figures from them; ``tests/test_video_checkpoints.py`` reloads each one and
 recomputes every held-out figure recorded here.
 
-Data and settings: ``labkit.models.attention_lstm_pretrained`` (the **constructed** event videos of
+Data and settings: ``labkit.data.event_videos`` and ``labkit.models.attention_lstm_pretrained`` (the **constructed** event videos of
 ``tools/make_video_assets.py``: 2,000 training, 300 validation, 500 test videos). The validation GAP picks the
 epoch; test figures (GAP, Hit@1, PERR, attention mass on the frames that show a digit) are computed once, at that
 epoch. The three poolings (attention, mean, last state) get the same model, data, budget and seeds.
@@ -45,7 +45,8 @@ from labkit.eval.video import heldout_figures, predict_split  # noqa: E402
 from labkit.metrics.temporal_attention import median_mass_ratio  # noqa: E402
 from labkit.metrics.yt8m import gap  # noqa: E402
 from labkit.models.attention_lstm import POOLINGS, AttentionLSTM, bce_step  # noqa: E402
-from labkit.models.attention_lstm_pretrained import event_dataset, model_config, preload  # noqa: E402
+from labkit.data.event_videos import event_dataset, preload  # noqa: E402
+from labkit.models.attention_lstm_pretrained import model_config  # noqa: E402
 from labkit.train import TrainConfig, fit  # noqa: E402
 
 

@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader
 from labkit.data import yt8m
 from labkit.metrics.temporal_attention import video_figures
 from labkit.models.attention_lstm import AttentionLSTM, predict
-from labkit.models.attention_lstm_pretrained import event_dataset, informative, preload, split_ids
+from labkit.data.event_videos import event_dataset, informative, preload, split_ids
 
 
 def predict_split(model: AttentionLSTM, split: str, items: list | None = None, batch_size: int = 100) -> dict:

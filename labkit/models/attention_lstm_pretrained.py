@@ -1,93 +1,22 @@
-"""The shipped attention-LSTM checkpoints (``data/video/``), the bundled event-video splits, and loading both.
+"""The shipped attention-LSTM checkpoints (``data/video/attention_lstm_*.pt``): their sizes and loading them.
 
 Why a module of its own: ``tools/train_video_attention.py`` trains each checkpoint once, notebook 05 draws its
 figures from them and ``tests/test_video_checkpoints.py`` recomputes their held-out figures; all three must agree
-on the model sizes, on which records are training, validation and test videos, on how many frames are kept, and on
-which frames show a digit.
-
-Data: notebook 05's **constructed** event videos (``tools/make_video_assets.py``): 2,000 training, 300 validation
-(they pick the epoch) and 500 test videos in YouTube-8M's frame-level format, 32 quantised features a frame; the
-frames where each digit is visible are kept, for the validation and test videos, in ``events_meta.json``.
+on the model sizes. The videos they are trained and scored on are :mod:`labkit.data.event_videos`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields
-from functools import cache, lru_cache
 from pathlib import Path
 
-import numpy as np
-import torch
-
-from labkit.core.assets import asset_path
-from labkit.data import yt8m
-from labkit.data.digit_events import EventConfig
+from labkit.data.event_videos import FEATURES, NUM_CLASSES
 from labkit.models import shipped as shipped_registry
 from labkit.models.attention_lstm import POOLINGS, AttentionLSTM, AttentionLSTMConfig
 
-SPLITS = ("train", "val", "test")
-FEATURES = {"rgb": 32}
-NUM_CLASSES = 10
 SEEDS = (0, 1, 2)
 # The shipped sizes: the quick model with a 64-d embedding and less dropout (measured on the validation videos)
 SIZES = {"embedding": 64, "hidden": 64, "fc": (128,), "dropout": 0.2}
-
-
-@lru_cache(maxsize=1)
-def event_meta() -> dict:
-    """``events_meta.json``: generator config, split sizes, PCA summary, the frames each digit is visible in."""
-    return json.loads(asset_path("video/events_meta.json").read_text())
-
-
-def event_config() -> EventConfig:
-    """The generator settings the bundled videos were made with (any video is re-made from its id with it)."""
-    return EventConfig.from_dict(event_meta()["generator"])
-
-
-def max_frames() -> int:
-    """Frames kept per video: all of them (the longest bundled video)."""
-    return int(event_meta()["generator"]["length"][1])
-
-
-def event_dataset(split: str, frames: int | None = None) -> yt8m.YT8MFrameDataset:
-    """The bundled TFRecord of ``split`` as a dataset of ``{"rgb": (T, 32), "labels": (10,), "length"}``, keeping
-    the first ``frames`` frames of each video (default: all)."""
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    return yt8m.YT8MFrameDataset(asset_path(f"video/events_{split}.tfrecord"), NUM_CLASSES, frames or max_frames(),
-                                 FEATURES)
-
-
-def label_prior() -> np.ndarray:
-    """(10,) the fraction of training videos that show each digit: the scores of the trivial "label prior" model."""
-    return np.asarray(event_meta()["label_frequencies"], dtype=np.float64)
-
-
-@cache
-def split_ids(split: str) -> tuple[str, ...]:
-    """The video ids of ``split``, in record order."""
-    ds = event_dataset(split)
-    return tuple(ds.record(i).id for i in range(len(ds)))
-
-
-def preload(ds: yt8m.YT8MFrameDataset, limit: int | None = None) -> list[dict[str, torch.Tensor]]:
-    """Decode every record once (a few seconds) so that epochs do not re-parse protobuf; a list is a Dataset."""
-    return [ds[i] for i in range(len(ds) if limit is None else min(limit, len(ds)))]
-
-
-def informative(video_ids: list[str], lengths: list[int]) -> list[np.ndarray]:
-    """(T_i,) bool per video: the frames that show one of its label digits (validation and test videos only)."""
-    events = {k: v for split in event_meta()["events"].values() for k, v in split.items()}
-    out = []
-    for i, vid in enumerate(video_ids):  # video_ids and lengths in the same order
-        if vid not in events:
-            raise KeyError(f"no event frames recorded for {vid!r}: only the validation and test videos have them")
-        mask = np.zeros(lengths[i], dtype=bool)
-        for _, start, stop in events[vid]:
-            mask[start:stop] = True
-        out.append(mask)
-    return out
 
 
 def model_config(pooling: str = "attention", **overrides) -> AttentionLSTMConfig:

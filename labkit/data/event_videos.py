@@ -21,6 +21,7 @@ import torch
 
 from labkit.core.assets import asset_path
 from labkit.data import yt8m
+from labkit.data.captions import load_event_captions
 from labkit.data.digit_events import EventConfig
 
 SPLITS = ("train", "val", "test")
@@ -79,6 +80,39 @@ def informative(video_ids: list[str], lengths: list[int]) -> list[np.ndarray]:
             raise KeyError(f"no event frames recorded for {vid!r}: only the validation and test videos have them")
         mask = np.zeros(lengths[i], dtype=bool)
         for _, start, stop in events[vid]:
+            mask[start:stop] = True
+        out.append(mask)
+    return out
+
+
+def order_items(split: str, limit: int | None = None) -> list[dict[str, torch.Tensor]]:
+    """Notebook 07's **order** task on notebook 06's constructed sequence videos (``data/captions``): two distinct
+    digits, one after the other; the label is the digit shown **first** (one-hot over 10, so
+    :func:`labkit.data.yt8m.collate_frames` batches it). Items: ``{"rgb": (T, 32), "labels": (10,), "length"}``.
+
+    Why this task: both digits are in every video, so a model that only knows *which* digits it saw is right about
+    half the time; being right more often needs *when*. The features carry no time column (06's SA-LSTM gets one),
+    so the only source of order is the model's positional encoding."""
+    data = load_event_captions(with_time=False)
+    if split not in data:
+        raise ValueError(f"split must be one of {tuple(data)}, got {split!r}")
+    part = data[split] if limit is None else data[split].take(limit)
+    out = []
+    for vid, feats in zip(part.ids, part.features, strict=True):
+        labels = torch.zeros(NUM_CLASSES)
+        labels[part.events[vid][0][0]] = 1.0
+        out.append({"rgb": torch.from_numpy(feats), "labels": labels, "length": torch.tensor(len(feats))})
+    return out
+
+
+def order_informative(split: str, limit: int | None = None) -> list[np.ndarray]:
+    """(T_i,) bool per video of :func:`order_items`: the frames that show one of its two digits."""
+    part = load_event_captions(with_time=False)[split]
+    ids = part.ids if limit is None else part.ids[:limit]
+    out = []
+    for vid, feats in zip(ids, part.features, strict=False):
+        mask = np.zeros(len(feats), dtype=bool)
+        for _, start, stop in part.events[vid]:
             mask[start:stop] = True
         out.append(mask)
     return out

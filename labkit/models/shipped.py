@@ -32,6 +32,7 @@ Builder = Callable[[dict, dict, Path], nn.Module]
 
 # The chapters' modules that declare families; importing them registers their families (see :func:`families`).
 FAMILY_MODULES = ("labkit.models.ram_pretrained", "labkit.models.attention_lstm_pretrained",
+                  "labkit.models.transformer_pretrained",
                   "labkit.models.sa_lstm_pretrained", "labkit.models.amnet_pretrained")
 
 _FAMILIES: dict[str, Family] = {}

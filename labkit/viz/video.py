@@ -108,3 +108,58 @@ def metric_bars(results: dict[str, dict[str, float | Sequence[float]]], keys: Se
     if title:
         ax.set_title(title, fontsize=10)
     return ax.figure
+
+
+def head_attention_strip(frames: np.ndarray, rows: np.ndarray, title: str = "", highlight: np.ndarray | None = None,
+                         *, right: bool | None = None, selected: tuple[int, int] | None = None,
+                         width: float = FULL_WIDTH):
+    """A transformer's [CLS] attention over a video, one heat row per (layer, head), drawn under the frames.
+
+    ``frames`` (T, H, W); ``rows`` (L, h, T): each head's weights over the frames (rows sum to 1); ``highlight``
+    (T,) bool marks the frames that show a label digit (orange boxes on the thumbnails, orange ticks on every row);
+    ``selected`` = (layer, head) outlines one row. Why a heatmap and not 05's bars: 8 heads as bars would need 8
+    strips; as rows of one image, the eye compares the heads frame by frame. Each row is scaled to its own peak, so
+    a sharp head and a flat one both show where they look (the colour bar says "÷ row peak")."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    rows = np.asarray(rows, dtype=np.float64)
+    layers, heads, t = rows.shape
+    frames = np.asarray(frames)[:t]
+    if len(frames) != t:
+        raise ValueError(f"{len(frames)} frames for {t} attention weights per head: they must be one per frame")
+    flat = rows.reshape(layers * heads, t)
+    flat = flat / np.maximum(flat.max(1, keepdims=True), 1e-12)
+    left, right_edge = 0.1, 0.92
+    thumb_h = width * (right_edge - left) / t  # square thumbnails (inches)
+    row_h, title_h, axis_h = 0.22, 0.45, 0.45
+    height = title_h + thumb_h + 0.08 + layers * heads * row_h + axis_h
+    fig = plt.figure(figsize=(width, height))
+    top = 1 - title_h / height
+    ax_f = fig.add_axes((left, top - thumb_h / height, right_edge - left, thumb_h / height))
+    ax_f.imshow(np.concatenate(list(frames), axis=1), cmap="gray", vmin=0, vmax=255, aspect="auto",
+                extent=(-0.5, t - 0.5, 0, 1), interpolation="nearest")
+    ax_f.set_axis_off()
+    hl = np.zeros(t, bool) if highlight is None else np.asarray(highlight, bool)[:t]
+    for i in np.flatnonzero(hl):
+        ax_f.add_patch(Rectangle((i - 0.5, 0.0), 1.0, 1.0, fill=False, ec=ORANGE, lw=1.8, clip_on=False))
+    heat_top = top - (thumb_h + 0.08) / height
+    heat_h = layers * heads * row_h / height
+    ax_h = fig.add_axes((left, heat_top - heat_h, right_edge - left, heat_h), sharex=ax_f)
+    im = ax_h.imshow(flat, cmap="viridis", vmin=0, vmax=1, aspect="auto", interpolation="nearest",
+                     extent=(-0.5, t - 0.5, layers * heads - 0.5, -0.5))
+    ax_h.set_yticks(range(layers * heads), [f"layer {li + 1} head {hi + 1}" for li in range(layers) for hi in range(heads)],
+                    fontsize=8)
+    for li in range(1, layers):
+        ax_h.axhline(li * heads - 0.5, color="w", lw=1.5)
+    ax_h.plot(np.flatnonzero(hl), np.full(hl.sum(), layers * heads - 0.5), "^", color=ORANGE, ms=6, clip_on=False)
+    if selected is not None:
+        r = selected[0] * heads + selected[1]
+        ax_h.add_patch(Rectangle((-0.5, r - 0.5), t, 1, fill=False, ec="w", lw=2))
+    ax_h.set_xlabel("frame t (orange: shows a label digit)", fontsize=FONT)
+    ax_h.tick_params(axis="x", labelsize=8)
+    cax = fig.add_axes((right_edge + 0.015, heat_top - heat_h, 0.015, heat_h))
+    fig.colorbar(im, cax=cax).set_label("[CLS] weight ÷ row peak", fontsize=8)
+    fig.suptitle(title, fontsize=10, x=left, ha="left", y=1 - 0.08 / height, va="top",
+                 color="k" if right is None else (RIGHT if right else WRONG))
+    return fig

@@ -18,7 +18,7 @@ import os
 import random
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,9 +52,7 @@ class TrainConfig:
     optimizer: str = "adam"  # adam | adamw | sgd | rmsprop
     momentum: float = 0.9  # sgd / rmsprop
     grad_clip: float | None = None  # max global grad norm
-    seed: int = 0
-    shuffle: bool = True
-    drop_last: bool = False
+    seed: int = 0  # data order: every epoch's permutation is drawn from it (no unshuffled or drop-last mode)
     checkpoint_dir: str | None = None
     checkpoint_every: int = 0  # steps between checkpoints; 0: only at epoch ends
     resume: bool = False
@@ -225,6 +223,151 @@ def _as_logs(out: StepOutput) -> tuple[torch.Tensor, dict[str, float]]:
 
 
 # --------------------------------------------------------------------------- the loop
+def _autocast(dev: torch.device, amp: bool) -> AbstractContextManager:
+    """bfloat16 autocast on CUDA when ``amp`` asks for it; nothing otherwise (on CPU it would only slow things down)."""
+    return torch.autocast("cuda", dtype=torch.bfloat16) if amp and dev.type == "cuda" else nullcontext()
+
+
+class _Run:
+    """One call of :func:`fit`: where it trains, what it updates, where it checkpoints and how far it has got.
+
+    ``fit`` reads as its three parts: :meth:`restore` (where to start), :meth:`run_epoch` (one pass over the data,
+    checkpointing every N steps) and :meth:`select_best` (keep the best validation epoch's weights).
+    """
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig, optimizer: torch.optim.Optimizer | None,
+                 scheduler: Any) -> None:
+        self.model, self.cfg, self.scheduler = model, cfg, scheduler
+        self.rank, self.world, local_rank = _dist_info()
+        dev = resolve_device(cfg.device)
+        if dev.type == "cuda" and self.world > 1:
+            dev = torch.device("cuda", local_rank)
+            torch.cuda.set_device(dev)
+        if self.world > 1:
+            _init_distributed(dev)
+            if cfg.batch_size % self.world:
+                raise ValueError(f"global batch_size {cfg.batch_size} must divide evenly over {self.world} processes")
+        self.dev = dev
+        seed_everything(cfg.seed)
+        model.to(dev)
+        self.net: nn.Module = nn.parallel.DistributedDataParallel(model) if self.world > 1 else model
+        self.opt = optimizer or make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
+        if cfg.amp and dev.type != "cuda":
+            warnings.warn("amp=True is ignored on CPU (bfloat16 autocast only pays off on GPUs)", stacklevel=3)
+        self.history = History()
+        self.best_state: dict[str, torch.Tensor] | None = None  # weights of the best validation epoch so far
+        self.global_step = 0
+        self.ckpt_path = Path(cfg.checkpoint_dir) / CHECKPOINT if cfg.checkpoint_dir else None
+
+    def restore(self) -> tuple[int, int, dict[str, Any]]:
+        """(epoch, batches of it already done, that epoch's running sums) to start from: the checkpoint's under
+        ``resume=True`` (model, optimiser, scheduler, history, best weights and RNG state put back), else the start."""
+        path = self.ckpt_path
+        if path is not None and self.rank == 0:
+            path.parent.mkdir(parents=True, exist_ok=True)  # an unwritable folder fails now, not after an epoch
+        if not (self.cfg.resume and path is not None and path.exists()):
+            return 0, 0, {"sums": {}, "count": 0}
+        state = _resume_state(path, self.dev, self.cfg.epochs)
+        try:
+            self.model.load_state_dict(state["model"])
+            self.opt.load_state_dict(state["optimizer"])
+            if self.scheduler is not None and state.get("scheduler") is not None:
+                self.scheduler.load_state_dict(state["scheduler"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as e:
+            raise CheckpointError(f"does not fit this model or optimiser ({str(e).splitlines()[0][:300]})",
+                                  path=path, fix="resume with the same model and settings that wrote it") from None
+        self.history = History([dict(e) for e in state["history"]], state.get("best_epoch"))
+        self.best_state = state.get("best_model")
+        self.global_step = state["global_step"]
+        _set_rng_state(state["rng"], path)
+        return state["epoch"], state["batch_in_epoch"], state["partial"]
+
+    def checkpoint(self, epoch: int, batch_in_epoch: int, sums: dict[str, float], count: int) -> None:
+        if self.ckpt_path is None or self.rank != 0:
+            return
+        save_checkpoint(self.ckpt_path, {
+            "model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "epoch": epoch, "batch_in_epoch": batch_in_epoch, "global_step": self.global_step,
+            "history": self.history.epochs, "rng": _rng_state(), "config": asdict(self.cfg),
+            "partial": {"sums": dict(sums), "count": count},
+            "best_epoch": self.history.best_epoch, "best_model": self.best_state,
+        })
+
+    def run_epoch(self, dataset: Dataset, step: StepFn, collate_fn: Callable | None, epoch: int, skip: int,
+                  partial: dict[str, Any]) -> dict[str, float]:
+        """Train one epoch (its first ``skip`` batches already done, their sums in ``partial``); its mean logs."""
+        cfg, per_rank = self.cfg, self.cfg.batch_size // self.world
+        sampler = DistributedSampler(dataset, num_replicas=self.world, rank=self.rank, shuffle=True, seed=cfg.seed)
+        sampler.set_epoch(epoch)
+        if hasattr(dataset, "set_epoch"):  # a dataset that redraws its augmentation each epoch (fresh placements)
+            dataset.set_epoch(epoch)
+        # The loader gets its own generator: creating its iterator would otherwise draw a worker seed from
+        # the global RNG at every epoch start, and a run resumed mid-epoch would draw it once more.
+        loader = DataLoader(dataset, batch_size=per_rank, sampler=_SkipSampler(sampler, skip * per_rank),
+                            collate_fn=collate_fn, generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch))
+        sums: dict[str, float] = dict(partial["sums"]) if skip else {}
+        count = int(partial["count"]) if skip else 0
+        self.net.train()
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not cfg.progress or self.rank != 0,
+                   leave=False, dynamic_ncols=True)
+        for i, batch in enumerate(bar, start=skip):
+            logs = self._update(step, to_device(batch, self.dev), f"epoch {epoch + 1}, step {i + 1}")
+            self.global_step += 1
+            count += 1
+            for k, v in logs.items():
+                sums[k] = sums.get(k, 0.0) + v
+            bar.set_postfix({k: f"{v / count:.4f}" for k, v in sums.items()})
+            if cfg.checkpoint_every and self.global_step % cfg.checkpoint_every == 0:
+                self.checkpoint(epoch, i + 1, sums, count)
+        if self.scheduler is not None:
+            self.scheduler.step()
+        return {"epoch": epoch + 1, **{k: v / max(count, 1) for k, v in sums.items()}}
+
+    def _update(self, step: StepFn, batch: Any, where: str) -> dict[str, float]:
+        """One optimiser step on ``batch``; the step's logs."""
+        with _autocast(self.dev, self.cfg.amp):
+            loss, logs = _as_logs(step(self.net, batch))
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss became {logs['loss']} at {where}; lower lr?")
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.cfg.grad_clip:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.opt.step()
+        return logs
+
+    def evaluate(self, eval_fn: Callable[[nn.Module], Mapping[str, float]]) -> dict[str, float]:
+        self.net.eval()
+        with torch.inference_mode():
+            return {k: float(v) for k, v in eval_fn(self.model).items()}
+
+    def select_best(self, row: dict[str, float]) -> None:
+        """Keep the weights of ``row``'s epoch (in memory and as best.pt) if its monitored metric is the best yet."""
+        monitor = self.cfg.monitor
+        if monitor not in row:
+            raise KeyError(f"TrainConfig.monitor={monitor!r}, but eval_fn returned only {sorted(row)}")
+        h = self.history
+        best = None if h.best_epoch is None else h.epochs[h.best_epoch - 1][monitor]
+        if best is not None and not (row[monitor] > best if self.cfg.monitor_mode == "max" else row[monitor] < best):
+            return
+        h.best_epoch = int(row["epoch"])
+        self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        if self.ckpt_path is not None and self.rank == 0:
+            save_checkpoint(self.ckpt_path.with_name(BEST), {"model": self.best_state, "epoch": h.best_epoch,
+                                                             monitor: row[monitor]})
+
+    def finish(self) -> History:
+        """Put the best validation epoch's weights back (with a monitor) and leave the model in eval mode."""
+        cfg = self.cfg
+        if cfg.monitor and self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+            if self.rank == 0 and cfg.progress:
+                print(f"kept epoch {self.history.best_epoch} (best {cfg.monitor})")
+        self.model.eval()
+        return self.history
+
+
 def fit(
     model: nn.Module,
     dataset: Dataset,
@@ -236,122 +379,24 @@ def fit(
     optimizer: torch.optim.Optimizer | None = None,
     scheduler: Any = None,
 ) -> History:
-    """Train ``model`` in place on ``dataset``; ``step(model, batch)`` returns the loss (or a dict of logs)."""
+    """Train ``model`` in place on ``dataset``; ``step(model, batch)`` returns the loss (or a dict of logs).
+
+    ``optimizer`` (default: :func:`make_optimizer` from the config) and an epoch-wise ``scheduler`` (stepped at each
+    epoch end) are saved in and restored from the checkpoint with everything else.
+    """
     cfg = config or TrainConfig()
-    rank, world, local_rank = _dist_info()
-    dev = resolve_device(cfg.device)
-    if dev.type == "cuda" and world > 1:
-        dev = torch.device("cuda", local_rank)
-        torch.cuda.set_device(dev)
-    if world > 1:
-        _init_distributed(dev)
-        if cfg.batch_size % world:
-            raise ValueError(f"global batch_size {cfg.batch_size} must divide evenly over {world} processes")
-    seed_everything(cfg.seed)
-    model.to(dev)
-    net: nn.Module = nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    opt = optimizer or make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
-    use_amp = cfg.amp and dev.type == "cuda"
-    if cfg.amp and not use_amp:
-        warnings.warn("amp=True is ignored on CPU (bfloat16 autocast only pays off on GPUs)", stacklevel=2)
-    history, start_epoch, skip_batches, global_step = History(), 0, 0, 0
-    partial: dict[str, Any] = {"sums": {}, "count": 0}  # running sums of an interrupted epoch
-    best_state: dict[str, torch.Tensor] | None = None  # weights of the best validation epoch so far
     if cfg.monitor and eval_fn is None:
         raise ValueError(f"TrainConfig.monitor={cfg.monitor!r} needs an eval_fn that returns it")
-    ckpt_path = Path(cfg.checkpoint_dir) / CHECKPOINT if cfg.checkpoint_dir else None
-
-    if ckpt_path is not None and rank == 0:
-        ckpt_path.parent.mkdir(parents=True, exist_ok=True)  # an unwritable folder fails now, not after an epoch
-    if cfg.resume and ckpt_path is not None and ckpt_path.exists():
-        state = _resume_state(ckpt_path, dev, cfg.epochs)
-        try:
-            model.load_state_dict(state["model"])
-            opt.load_state_dict(state["optimizer"])
-            if scheduler is not None and state.get("scheduler") is not None:
-                scheduler.load_state_dict(state["scheduler"])
-        except (RuntimeError, ValueError, KeyError, TypeError) as e:
-            raise CheckpointError(f"does not fit this model or optimiser ({str(e).splitlines()[0][:300]})",
-                                  path=ckpt_path, fix="resume with the same model and settings that wrote it") from None
-        history = History([dict(e) for e in state["history"]], state.get("best_epoch"))
-        best_state = state.get("best_model")
-        start_epoch, skip_batches, global_step = state["epoch"], state["batch_in_epoch"], state["global_step"]
-        partial = state["partial"]
-        _set_rng_state(state["rng"], ckpt_path)
-
-    def checkpoint(epoch: int, batch_in_epoch: int, sums: dict[str, float], count: int) -> None:
-        if ckpt_path is None or rank != 0:
-            return
-        save_checkpoint(ckpt_path, {
-            "model": model.state_dict(), "optimizer": opt.state_dict(),
-            "scheduler": scheduler.state_dict() if scheduler is not None else None,
-            "epoch": epoch, "batch_in_epoch": batch_in_epoch, "global_step": global_step,
-            "history": history.epochs, "rng": _rng_state(), "config": asdict(cfg),
-            "partial": {"sums": dict(sums), "count": count},
-            "best_epoch": history.best_epoch, "best_model": best_state,
-        })
-
-    per_rank = cfg.batch_size // world
+    run = _Run(model, cfg, optimizer, scheduler)
+    start_epoch, skip, partial = run.restore()
     for epoch in range(start_epoch, cfg.epochs):
-        sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=cfg.shuffle,
-                                     seed=cfg.seed, drop_last=cfg.drop_last)
-        sampler.set_epoch(epoch)
-        if hasattr(dataset, "set_epoch"):  # a dataset that redraws its augmentation each epoch (fresh placements)
-            dataset.set_epoch(epoch)
-        skip = skip_batches if epoch == start_epoch else 0
-        # The loader gets its own generator: creating its iterator would otherwise draw a worker seed from
-        # the global RNG at every epoch start, and a run resumed mid-epoch would draw it once more.
-        loader = DataLoader(dataset, batch_size=per_rank, sampler=_SkipSampler(sampler, skip * per_rank),
-                            collate_fn=collate_fn, drop_last=cfg.drop_last,
-                            generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch))
-        sums: dict[str, float] = dict(partial["sums"]) if skip else {}
-        count = int(partial["count"]) if skip else 0
-        net.train()
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not cfg.progress or rank != 0,
-                   leave=False, dynamic_ncols=True)
-        for i, batch in enumerate(bar, start=skip):
-            batch = to_device(batch, dev)
-            with torch.autocast("cuda", dtype=torch.bfloat16) if use_amp else nullcontext():
-                loss, logs = _as_logs(step(net, batch))
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss became {logs['loss']} at epoch {epoch + 1}, step {i + 1}; lower lr?")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.grad_clip:
-                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
-            global_step += 1
-            count += 1
-            for k, v in logs.items():
-                sums[k] = sums.get(k, 0.0) + v
-            bar.set_postfix({k: f"{v / count:.4f}" for k, v in sums.items()})
-            if cfg.checkpoint_every and global_step % cfg.checkpoint_every == 0:
-                checkpoint(epoch, i + 1, sums, count)
-        if scheduler is not None:
-            scheduler.step()
-        row = {"epoch": epoch + 1, **{k: v / max(count, 1) for k, v in sums.items()}}
+        row = run.run_epoch(dataset, step, collate_fn, epoch, skip if epoch == start_epoch else 0, partial)
         if eval_fn is not None:
-            net.eval()
-            with torch.inference_mode():
-                row.update({k: float(v) for k, v in eval_fn(model).items()})
-        history.epochs.append(row)
+            row.update(run.evaluate(eval_fn))
+        run.history.epochs.append(row)
         if cfg.monitor:
-            if cfg.monitor not in row:
-                raise KeyError(f"TrainConfig.monitor={cfg.monitor!r}, but eval_fn returned only {sorted(row)}")
-            best = None if history.best_epoch is None else history.epochs[history.best_epoch - 1][cfg.monitor]
-            better = best is None or (row[cfg.monitor] > best if cfg.monitor_mode == "max" else row[cfg.monitor] < best)
-            if better:
-                history.best_epoch = epoch + 1
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                if ckpt_path is not None and rank == 0:
-                    save_checkpoint(ckpt_path.with_name(BEST), {"model": best_state, "epoch": epoch + 1,
-                                                                cfg.monitor: row[cfg.monitor]})
-        checkpoint(epoch + 1, 0, {}, 0)
-        if rank == 0 and cfg.progress:
+            run.select_best(row)
+        run.checkpoint(epoch + 1, 0, {}, 0)
+        if run.rank == 0 and cfg.progress:
             print(f"epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k != "epoch"))
-    if cfg.monitor and best_state is not None:
-        model.load_state_dict(best_state)  # the model leaves fit() as it was at its best validation epoch
-        if rank == 0 and cfg.progress:
-            print(f"kept epoch {history.best_epoch} (best {cfg.monitor})")
-    model.eval()
-    return history
+    return run.finish()

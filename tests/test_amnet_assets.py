@@ -64,3 +64,21 @@ def test_script_recomputes_shipped_maps(tmp_path):
         half_step = z["scale"][None, :, None, None] / 2  # the uint8 quantisation error bound
     gap = np.abs(script.pooled(maps) - shipped)
     assert (gap <= half_step + 2e-3).all(), f"max excess {(gap - half_step).max():.4f}"
+
+
+@pytest.mark.parametrize("name, builder", [("amnet/layer3_7x7.npz", "make_layer3"),
+                                           ("amnet/pasted_layer3_pca32.npz", "make_pasted_features")])
+def test_each_manifest_restore_command_is_one_the_script_runs(name, builder, monkeypatch):
+    """Both amnet assets are built by this script (its builders stubbed here): the MANIFEST's command reaches the
+    builder of that asset, never the other, and registers it."""
+    entry = json.loads((ROOT / "data" / "amnet" / "MANIFEST.json").read_text())[name]
+    prefix = "PYTHONPATH=. python tools/make_amnet_assets.py"
+    assert entry["restore"].startswith(prefix)
+    script = _script()
+    calls = []
+    for fn in ("make_layer3", "make_pasted_features"):
+        monkeypatch.setattr(script, fn, lambda *a, fn=fn: calls.append((fn, a)))
+    script.main(entry["restore"][len(prefix):].split())
+    assert [c[0] for c in calls] == [builder]
+    if builder == "make_pasted_features":
+        assert calls[0][1][1] is True, "the restore command must register the file it rebuilds"

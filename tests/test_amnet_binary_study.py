@@ -40,7 +40,7 @@ def test_bundled_pasted_features_are_small_registered_and_named_constructed(past
     entry = load_manifest()[PASTED]
     assert entry.bytes <= 5 * 2**20 and asset_path(PASTED).stat().st_size == entry.bytes
     assert "CONSTRUCTED" in entry.source and "principal components" in entry.source
-    assert entry.restore == "PYTHONPATH=. python -m labkit.models.amnet_pretrained --pasted-features --register"
+    assert entry.restore == "PYTHONPATH=. python tools/make_amnet_assets.py --pasted-features --register"
     assert pasted.name == DATASETS["pasted"] and "constructed" in pasted.name
     assert pasted.features.shape == (sum(PASTED_SIZES.values()), PASTED_COMPONENTS, 14, 14)
     assert [len(pasted.train), len(pasted.val), len(pasted.test)] == list(PASTED_SIZES.values())

@@ -8,7 +8,7 @@ at 224×224, 2×2 average-pooled to 7×7, uint8 per channel: x ≈ features_u8 �
 The 0/1 study (AMNet-Rumor's workflow, and ``labkit sweep`` over it) trains on :func:`binary_study`:
 ``"pasted"``, the **constructed** pasted-object task (``labkit.data.pasted_objects``: 1 when the framed patch is a
 face), from ``data/amnet/pasted_layer3_pca32.npz`` — its 14×14 layer3 maps, like the shipped checkpoints', but
-projected on 32 principal components so 680 images fit in a few MB (``python -m labkit.models.amnet_pretrained
+projected on 32 principal components so 680 images fit in a few MB (``python tools/make_amnet_assets.py
 --pasted-features`` rebuilds it); or ``"photos"``, the bundled photos' median split of the pseudo-labels.
 """
 

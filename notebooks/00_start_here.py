@@ -42,8 +42,9 @@ print(f"profile={profile!r}, torch threads={threads}, device={labkit.device('aut
 # | 04 | `04_ram` | RAM: glimpses and REINFORCE | Mnih et al., NIPS 2014 |
 # | 05 | `05_attention_lstm_video` | BiLSTM + attention pooling for video classification (YouTube-8M) | Long et al. 2018 / PaddleVideo |
 # | 06 | `06_sa_lstm_captioning` | SA-LSTM: temporal soft attention for captioning | Yao et al., ICCV 2015 |
+# | 07 | `07_self_attention` | self-attention: scaled dot-product and multi-head attention, positions, a small transformer on 05's videos | Vaswani et al., NeurIPS 2017 |
 #
-# Notebook 02 provides the ResNet-152 backbone and image set that 03 reuses, and notebook 04's small convnet is the frame encoder of 05 and 06, so take them in order. The arrows below show which notebook builds on which.
+# Notebook 02 provides the ResNet-152 backbone and image set that 03 reuses, and notebook 04's small convnet is the frame encoder of 05, 06 and 07; 07 ends the course on 05's and 06's videos, so take them in order. The arrows below show which notebook builds on which.
 
 # %%
 fig = draw_course_map()

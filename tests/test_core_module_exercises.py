@@ -36,6 +36,12 @@ EXERCISES = {
         "from labkit.models.sa_lstm import SALSTM, TemporalAttention\n"
         "attention_weights = TemporalAttention.weights\nmodel, vocab = zoo.load_pretrained('attention', seed=0)\n"
         "data = load_event_captions()\n"),
+    "07_self_attention": (
+        "class MyMultiHeadAttention(torch.nn.Module)", "# %%\ntorch_mha = ",
+        "import math\nimport torch\nimport torch.nn.functional as F\nfrom labkit.course.exercises import check_module\n"
+        "from labkit.models import transformer_pretrained as zoo\n"
+        "from labkit.models.attention_ops import scaled_dot_product as dot_product_attention\n"
+        "g = torch.Generator().manual_seed(1)\n"),
 }
 
 # (notebook, student version?, (wrong line, its replacement) or None, what the check must print)
@@ -66,6 +72,10 @@ CASES = [
     ("06_sa_lstm_captioning", True, None, "not solved yet"),
     ("06_sa_lstm_captioning", False, ("torch.cat([self.embed(word), context], dim=1)",
                                       "torch.cat([context, self.embed(word)], dim=1)"), "output of `lstm`"),
+    ("07_self_attention", False, None, "passed (3 cases"),
+    ("07_self_attention", True, None, "not solved yet"),
+    ("07_self_attention", False, ("out.transpose(1, 2).reshape(b, tq, e)", "out.reshape(b, tq, e)"),
+     "output of `out_proj`"),  # heads merged without moving them back next to each other
 ]
 
 
@@ -93,7 +103,7 @@ def test_core_module_exercise(capsys, notebook, student, mistake, says):
 
 
 def test_every_model_notebook_has_a_core_module_exercise():
-    for nb in sorted((ROOT / "notebooks").glob("0[1-6]_*.py")):
+    for nb in sorted((ROOT / "notebooks").glob("0[1-7]_*.py")):
         assert "check_module(" in nb.read_text(), f"{nb.name} has no core-module exercise (check_module)"
 
 

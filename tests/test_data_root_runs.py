@@ -92,6 +92,13 @@ def test_05_attention_lstm_on_youtube8m_shards(tmp_path):
         assert 0 <= m[k] <= 1, (k, m)
 
 
+def test_07_transformer_on_youtube8m_shards(tmp_path):
+    m = _run("07_self_attention.ipynb", tmp_path, data_root=str(_yt8m_folder(tmp_path / "yt8m")),
+             num_classes=3862, max_frames=30, epochs=3)
+    assert 0 <= m["test_gap"] <= 1 and 0 <= m["test_hit_at_1"] <= 1, m
+    assert "transformer_gap" not in m and m["mha_max_abs_diff"] <= 1e-6  # the bundled-only goals are skipped
+
+
 def _msvd_folder(root: Path) -> Path:
     """MSVD: the corpus CSV (several languages, several captions a clip) and features.hdf5 for the 1,970 clips
     of the standard split, in corpus order."""

@@ -25,6 +25,18 @@ def test_check_reports_expected_got_and_hint(capsys):
     assert "expected array of shape (3,): [0 1 2], got array of shape (3,): [0 2 4]" in out and "Hint: multiply" in out
 
 
+def test_a_function_returning_several_tensors_is_checked_part_by_part(capsys):
+    import torch
+
+    ref = lambda x: (x * 2, x.sum())  # noqa: E731  e.g. attention's (out, weights)
+    x = torch.arange(3.0)
+    assert check_function("pair", lambda x: (x * 2, x.sum()), ref, cases=[(x,)]) is not ref
+    assert check_function("pair", lambda x: (x * 2, x.sum() + 1), ref, cases=[(x,)]) is ref  # second part wrong
+    assert check_function("pair", lambda x: x * 2, ref, cases=[(x,)]) is ref  # a tensor where a pair is due
+    out = capsys.readouterr().out
+    assert out.count("✘") == 2 and "expected (array of shape (3,): [0. 2. 4.], tensor(3.))" in out
+
+
 def test_unsolved_and_crashing_solutions_fall_back_to_reference(capsys):
     def unsolved(x):
         raise NotImplementedError

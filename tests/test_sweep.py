@@ -27,6 +27,22 @@ def test_grid_is_typed_product_and_validated():
     assert run_name({"x": 1, "name": "a b"}) == "x=1__name=a_b"
 
 
+def test_run_and_sweep_read_a_value_the_same_way():
+    """``labkit run -p`` and ``labkit sweep -p`` share one parser (labkit.course.params.parse_cli_params)."""
+    from labkit.course.cli import _parse_pairs
+
+    for raw in ("3", " 3", "None"):
+        try:
+            ran = {"x": _parse_pairs(NB, [["x", raw]])["x"]}
+        except ParameterError as e:
+            ran = str(e)
+        try:
+            swept = grid(NB, [["x", raw]])[0]
+        except ParameterError as e:
+            swept = str(e)
+        assert ran == swept, raw
+
+
 def test_local_sweep_collects_table_keeps_failures_and_resumes(tmp_path):
     rows = sweep(NB, [["x", "1", "2", "3"], ["fail_on", "2"]], tmp_path, workers=2, progress=False)
     by_x = {r["x"]: r for r in rows}

@@ -10,22 +10,19 @@ from pathlib import Path
 from labkit.core.errors import LabkitError
 from labkit.course.notebooks import course_notebooks, notebooks_dir, resolve
 from labkit.course.pairing import first_difference, sync
-from labkit.course.params import ParameterError, parse_cli_value, read_params, validate
+from labkit.course.params import ParameterError, parse_cli_params, read_params
 from labkit.course.runner import NotebookFailed, prepare, run_notebook, strip_run_metadata
 
 
 def _parse_pairs(notebook: Path, pairs: list[list[str]], profile: str | None = None) -> dict:
     """``-p NAME VALUE`` pairs → typed values. A name given twice, or ``-p profile`` beside a different
     ``--profile``, is refused: silently keeping the last one runs something other than what was typed."""
-    declared = read_params(notebook)
     values = {}
-    for name, raw in pairs:
-        if name not in declared:
-            validate(declared, {name: None}, notebook.name)  # raises with a did-you-mean message
+    for name, (raw,), (value,) in parse_cli_params(notebook, pairs):
         if name in values:
             raise ParameterError(f"-p {name} is given twice ({values[name]!r} and {raw!r})",
                                  fix=f"give it once; to run several values, use labkit sweep {notebook.stem} -p {name} V1 V2")
-        values[name] = parse_cli_value(raw, declared[name])
+        values[name] = value
     if profile is not None and "profile" in values and values["profile"] != profile:
         raise ParameterError(f"-p profile {values['profile']} and --profile {profile} disagree", fix="give one of them")
     return values

@@ -14,6 +14,7 @@ import ast
 import difflib
 import math
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from papermill.translators import PythonTranslator
 
 from labkit.core.errors import ParameterError
 
-__all__ = ["Param", "ParameterError", "Range", "parse_cli_value", "read_params", "validate"]
+__all__ = ["Param", "ParameterError", "Range", "parse_cli_params", "parse_cli_value", "read_params", "validate"]
 
 
 INT64 = (-(2**63), 2**63 - 1)  # torch, NumPy and JSON readers elsewhere all take whole numbers in this range
@@ -205,6 +206,21 @@ def parse_cli_value(raw: str, param: Param) -> Any:
         if type_matches(value, param.type):
             return validate_param_value(param, value)
     raise ParameterError(f"parameter {param.name!r} expects {param.type}, got {raw!r}")
+
+
+def parse_cli_params(notebook: Path, groups: Sequence[Sequence[str]]) -> Iterator[tuple[str, list[str], list[Any]]]:
+    """``-p NAME VALUE [VALUE ...]`` groups as typed (``labkit run``: one value each; ``labkit sweep``: an axis) →
+    ``(name, the raw strings, their typed values)``, checked against ``notebook``'s parameters cell: a group with no
+    value, a name the notebook does not declare (with a did-you-mean) or a value of the wrong type is a
+    ParameterError. A generator, so each caller's own checks (a name given twice, a value repeated) run group by
+    group, in the order the groups were typed."""
+    declared = read_params(notebook)
+    for name, *raws in groups:
+        if not raws:
+            raise ParameterError(f"-p {name} needs at least one value to sweep over", fix=f"e.g. -p {name} 1 2 3")
+        if name not in declared:
+            validate(declared, {name: None}, Path(notebook).name)  # raises, naming the closest parameter
+        yield name, raws, [parse_cli_value(r, declared[name]) for r in raws]
 
 
 def validate_param_value(param: Param, value: Any) -> Any:

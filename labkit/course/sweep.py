@@ -46,16 +46,10 @@ class RunSpec:
 def grid(notebook: Path, axes: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
     """Cartesian product of ``-p NAME V1 V2 ...`` axes, every value parsed and type-checked now."""
     # imported here, so that `inside_sweep` stays light to import in every notebook
-    from labkit.course.params import parse_cli_value, read_params, validate
+    from labkit.course.params import parse_cli_params
 
-    declared = read_params(notebook)
     parsed: list[list[tuple[str, Any]]] = []
-    for name, *raws in axes:
-        if not raws:
-            raise ParameterError(f"-p {name} needs at least one value to sweep over", fix=f"e.g. -p {name} 1 2 3")
-        if name not in declared:
-            validate(declared, {name: None}, notebook.name)  # raises, naming the closest parameter
-        values = [parse_cli_value(r, declared[name]) for r in raws]
+    for name, raws, values in parse_cli_params(notebook, axes):
         keys = [json.dumps(v, sort_keys=True) for v in values]
         repeated = sorted({raws[i] for i, k in enumerate(keys) if keys.count(k) > 1})
         if repeated:

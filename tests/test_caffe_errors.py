@@ -204,3 +204,24 @@ def test_pooling_window_outside_the_input_is_refused(tmp_path):
     write_caffemodel(w, {"p": []}, types={"p": "Pooling"})
     with pytest.raises(CaffeFormatError, match="'p'.*outside the input"):
         load_caffe_model(p, w)
+
+
+def test_every_supported_type_has_a_builder_and_only_two_take_weights():
+    """SUPPORTED is the builder table's keys: each type reaches its own builder (blobs on a weightless one are refused
+    there, a weighted one checks its own parameters), and an unknown type names the list."""
+    from labkit.caffe import schema
+    from labkit.caffe.convert import BUILDERS, SUPPORTED, LayerSpec, _build
+
+    assert SUPPORTED == set(BUILDERS) and {"Convolution", "InnerProduct", "ReLU", "Split", "TanH"} <= SUPPORTED
+    param = schema.message_class("LayerParameter")()
+    for t in sorted(SUPPORTED):
+        spec = LayerSpec("l", t, ["x"], ["y"], param)
+        if t in ("Convolution", "InnerProduct"):
+            with pytest.raises(CaffeFormatError) as refused:  # its own parameters are checked (none are set)
+                _build(spec, [(1, 2, 6, 6)], [np.ones(1, np.float32)])
+            assert "takes no weights" not in str(refused.value) and "not supported" not in str(refused.value)
+        else:
+            with pytest.raises(CaffeFormatError, match=rf"'l' \({t}\) has 1 blob\(s\).*takes no weights"):
+                _build(spec, [(1, 2, 6, 6)], [np.ones(1, np.float32)])
+    with pytest.raises(CaffeFormatError, match=r"'l': layer type 'Deconvolution' is not supported \(supported: \["):
+        _build(LayerSpec("l", "Deconvolution", ["x"], ["y"], param), [(1, 2, 6, 6)], None)

@@ -8,6 +8,7 @@ what ``caffe.Net.forward`` leaves in ``net.blobs``, which is what the golden fil
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,8 +20,6 @@ from labkit.caffe import schema
 from labkit.caffe.readers import CaffeFormatError, read_caffemodel, read_prototxt
 
 DATA_TYPES = {"Input", "Data", "HDF5Data", "MemoryData", "ImageData", "DummyData"}
-SUPPORTED = {"Convolution", "ReLU", "LRN", "Pooling", "InnerProduct", "Dropout", "Softmax", "Concat",
-             "Eltwise", "Flatten", "Split", "Sigmoid", "TanH"}
 
 
 @dataclass
@@ -174,90 +173,132 @@ def _at_least_one(layer: str, **values: int | tuple[int, ...]) -> None:
             raise CaffeFormatError(f"layer {layer!r}: {what} must be >= 1, got {v}")
 
 
+Builder = Callable[[LayerSpec, list[tuple], list[np.ndarray] | None], nn.Module]
+
+
+def _convolution(spec: LayerSpec, shapes: list[tuple], blobs: list[np.ndarray] | None) -> nn.Module:
+    cp, name = spec.param.convolution_param, spec.name
+    if cp.axis != 1 or len(shapes[0]) != 4:
+        raise CaffeFormatError(f"layer {name!r}: only 2-D convolution on axis 1 is supported")
+    kh, kw = _pair(cp.kernel_size, _hw(cp, "kernel_h", "kernel_w"), None, "kernel_size", name)
+    sh, sw = _pair(cp.stride, _hw(cp, "stride_h", "stride_w"), 1, "stride", name)
+    ph, pw = _pair(cp.pad, _hw(cp, "pad_h", "pad_w"), 0, "pad", name)
+    dh, dw = _pair(cp.dilation, None, 1, "dilation", name)
+    cin, g, cout = shapes[0][1], cp.group, cp.num_output
+    _at_least_one(name, kernel_size=(kh, kw), stride=(sh, sw), dilation=(dh, dw), group=g, num_output=cout)
+    for size, k, pad, d in ((shapes[0][2], kh, ph, dh), (shapes[0][3], kw, pw, dw)):
+        if size + 2 * pad < d * (k - 1) + 1:
+            raise CaffeFormatError(f"layer {name!r}: kernel {k} (dilation {d}) is larger than the input {size} "
+                                   f"padded by {pad} on each side; no output position fits")
+    if cin % g or cout % g:
+        raise CaffeFormatError(f"layer {name!r}: channels {cin}→{cout} not divisible by group {g}")
+    m = nn.utils.skip_init(nn.Conv2d, cin, cout, (kh, kw), (sh, sw), (ph, pw), (dh, dw), groups=g, bias=cp.bias_term)
+    want = [(cout, cin // g, kh, kw)] + ([(cout,)] if cp.bias_term else [])
+    _load(m, name, blobs, want, [m.weight] + ([m.bias] if cp.bias_term else []))
+    return m
+
+
+def _inner_product(spec: LayerSpec, shapes: list[tuple], blobs: list[np.ndarray] | None) -> nn.Module:
+    ip, name = spec.param.inner_product_param, spec.name
+    _at_least_one(name, num_output=ip.num_output)
+    axis = ip.axis % len(shapes[0])
+    fan_in = int(np.prod(shapes[0][axis:]))
+    m = L.InnerProduct(fan_in, ip.num_output, ip.bias_term, axis)
+    wshape = (fan_in, ip.num_output) if ip.transpose else (ip.num_output, fan_in)
+    want = [wshape] + ([(ip.num_output,)] if ip.bias_term else [])
+    params = [m.linear.weight] + ([m.linear.bias] if ip.bias_term else [])
+    _load(m, name, blobs, want, params, transpose_first=ip.transpose)
+    return m
+
+
+def _pooling(spec: LayerSpec, shapes: list[tuple]) -> nn.Module:
+    pp, name = spec.param.pooling_param, spec.name
+    method = _enum_name(pp, "pool")
+    if method not in ("MAX", "AVE"):
+        raise CaffeFormatError(f"layer {name!r}: pooling method {method} is not supported (MAX, AVE)")
+    ceil = _enum_name(pp, "round_mode") == "CEIL"  # FLOOR only in late Caffe versions
+    if pp.global_pooling:
+        return L.CaffePool2d(method, (1, 1), (1, 1), (0, 0), global_pooling=True)
+    k = _pair([pp.kernel_size] if pp.HasField("kernel_size") else [], _hw(pp, "kernel_h", "kernel_w"), None,
+              "kernel_size", name)
+    s = _pair([pp.stride], _hw(pp, "stride_h", "stride_w"), 1, "stride", name)
+    pad = _pair([pp.pad], _hw(pp, "pad_h", "pad_w"), 0, "pad", name)
+    _at_least_one(name, kernel_size=k, stride=s)
+    if pad[0] >= k[0] or pad[1] >= k[1]:
+        raise CaffeFormatError(f"layer {name!r}: pad {pad} must be smaller than kernel {k} (Caffe's rule)")
+    out = L.caffe_pool_shape(tuple(shapes[0][-2:]), k, s, pad, ceil)
+    if min(out) < 1:
+        raise CaffeFormatError(f"layer {name!r}: kernel {k} is larger than the input {tuple(shapes[0][-2:])} "
+                               f"padded by {pad}; the pooled output would be {out}")
+    for size, n, kk, ss, pp_ in zip(shapes[0][-2:], out, k, s, pad, strict=True):
+        if (n - 1) * ss - pp_ >= size:  # only possible without any padding: Caffe clips otherwise
+            raise CaffeFormatError(f"layer {name!r}: with input {size}, kernel {kk}, stride {ss}, pad {pp_} the "
+                                   "last window lies outside the input (Caffe would output NaN/-FLT_MAX there)")
+    return L.CaffePool2d(method, k, s, pad, ceil=ceil)
+
+
+def _relu(spec: LayerSpec, shapes: list[tuple]) -> nn.Module:
+    slope = spec.param.relu_param.negative_slope
+    return nn.LeakyReLU(slope) if slope else nn.ReLU()
+
+
+def _lrn(spec: LayerSpec, shapes: list[tuple]) -> nn.Module:
+    lp = spec.param.lrn_param
+    return L.CaffeLRN(lp.local_size, lp.alpha, lp.beta, lp.k, _enum_name(lp, "norm_region"))
+
+
+def _concat(spec: LayerSpec, shapes: list[tuple]) -> nn.Module:
+    cp = spec.param.concat_param
+    return L.Concat(cp.axis if cp.HasField("axis") or not cp.HasField("concat_dim") else cp.concat_dim)
+
+
+def _eltwise(spec: LayerSpec, shapes: list[tuple]) -> nn.Module:
+    ep = spec.param.eltwise_param
+    if ep.coeff and len(ep.coeff) != len(spec.bottom):
+        raise CaffeFormatError(f"layer {spec.name!r}: {len(ep.coeff)} coeff for {len(spec.bottom)} bottoms")
+    return L.Eltwise(_enum_name(ep, "operation"), list(ep.coeff))
+
+
+def _weightless(build: Callable[[LayerSpec, list[tuple]], nn.Module]) -> Builder:
+    """A layer that takes no weights: blobs for it in the caffemodel mean prototxt and weights do not belong
+    together, said before the layer's own checks."""
+    def checked(spec: LayerSpec, shapes: list[tuple], blobs: list[np.ndarray] | None) -> nn.Module:
+        if blobs:
+            raise CaffeFormatError(f"layer {spec.name!r} ({spec.type}) has {len(blobs)} blob(s) in the caffemodel "
+                                   "but takes no weights")
+        return build(spec, shapes)
+    return checked
+
+
+# The one list of layer types the converter builds: Caffe type name → builder(spec, input shapes, caffemodel blobs).
+BUILDERS: dict[str, Builder] = {
+    "Convolution": _convolution,
+    "InnerProduct": _inner_product,
+    "ReLU": _weightless(_relu),
+    "Pooling": _weightless(_pooling),
+    "LRN": _weightless(_lrn),
+    "Dropout": _weightless(lambda spec, shapes: L.Identity()),  # inference: dropout is the identity
+    "Split": _weightless(lambda spec, shapes: L.Identity()),  # one blob to several layers: the dict of blobs does it
+    "Softmax": _weightless(lambda spec, shapes: L.Softmax(spec.param.softmax_param.axis)),
+    "Concat": _weightless(_concat),
+    "Eltwise": _weightless(_eltwise),
+    "Flatten": _weightless(lambda spec, shapes: L.Flatten(spec.param.flatten_param.axis,
+                                                          spec.param.flatten_param.end_axis)),
+    "Sigmoid": _weightless(lambda spec, shapes: nn.Sigmoid()),
+    "TanH": _weightless(lambda spec, shapes: nn.Tanh()),
+}
+SUPPORTED = frozenset(BUILDERS)
+
+
+def _unsupported(spec: LayerSpec) -> CaffeFormatError:
+    return CaffeFormatError(f"layer {spec.name!r}: layer type {spec.type!r} is not supported "
+                            f"(supported: {sorted(SUPPORTED)})")
+
+
 def _build(spec: LayerSpec, shapes: list[tuple], blobs: list[np.ndarray] | None) -> nn.Module:
-    p, name, t = spec.param, spec.name, spec.type
-    if t == "Convolution":
-        cp = p.convolution_param
-        if cp.axis != 1 or len(shapes[0]) != 4:
-            raise CaffeFormatError(f"layer {name!r}: only 2-D convolution on axis 1 is supported")
-        kh, kw = _pair(cp.kernel_size, _hw(cp, "kernel_h", "kernel_w"), None, "kernel_size", name)
-        sh, sw = _pair(cp.stride, _hw(cp, "stride_h", "stride_w"), 1, "stride", name)
-        ph, pw = _pair(cp.pad, _hw(cp, "pad_h", "pad_w"), 0, "pad", name)
-        dh, dw = _pair(cp.dilation, None, 1, "dilation", name)
-        cin, g, cout = shapes[0][1], cp.group, cp.num_output
-        _at_least_one(name, kernel_size=(kh, kw), stride=(sh, sw), dilation=(dh, dw), group=g, num_output=cout)
-        for size, k, pad, d in ((shapes[0][2], kh, ph, dh), (shapes[0][3], kw, pw, dw)):
-            if size + 2 * pad < d * (k - 1) + 1:
-                raise CaffeFormatError(f"layer {name!r}: kernel {k} (dilation {d}) is larger than the input {size} "
-                                       f"padded by {pad} on each side; no output position fits")
-        if cin % g or cout % g:
-            raise CaffeFormatError(f"layer {name!r}: channels {cin}→{cout} not divisible by group {g}")
-        m = nn.utils.skip_init(nn.Conv2d, cin, cout, (kh, kw), (sh, sw), (ph, pw), (dh, dw), groups=g, bias=cp.bias_term)
-        want = [(cout, cin // g, kh, kw)] + ([(cout,)] if cp.bias_term else [])
-        _load(m, name, blobs, want, [m.weight] + ([m.bias] if cp.bias_term else []))
-        return m
-    if t == "InnerProduct":
-        ip = p.inner_product_param
-        _at_least_one(name, num_output=ip.num_output)
-        axis = ip.axis % len(shapes[0])
-        fan_in = int(np.prod(shapes[0][axis:]))
-        m = L.InnerProduct(fan_in, ip.num_output, ip.bias_term, axis)
-        wshape = (fan_in, ip.num_output) if ip.transpose else (ip.num_output, fan_in)
-        want = [wshape] + ([(ip.num_output,)] if ip.bias_term else [])
-        params = [m.linear.weight] + ([m.linear.bias] if ip.bias_term else [])
-        _load(m, name, blobs, want, params, transpose_first=ip.transpose)
-        return m
-    if blobs:
-        raise CaffeFormatError(f"layer {name!r} ({t}) has {len(blobs)} blob(s) in the caffemodel but takes no weights")
-    if t == "ReLU":
-        slope = p.relu_param.negative_slope
-        return nn.LeakyReLU(slope) if slope else nn.ReLU()
-    if t == "Pooling":
-        pp = p.pooling_param
-        method = _enum_name(pp, "pool")
-        if method not in ("MAX", "AVE"):
-            raise CaffeFormatError(f"layer {name!r}: pooling method {method} is not supported (MAX, AVE)")
-        ceil = _enum_name(pp, "round_mode") == "CEIL"  # FLOOR only in late Caffe versions
-        if pp.global_pooling:
-            return L.CaffePool2d(method, (1, 1), (1, 1), (0, 0), global_pooling=True)
-        k = _pair([pp.kernel_size] if pp.HasField("kernel_size") else [], _hw(pp, "kernel_h", "kernel_w"), None,
-                  "kernel_size", name)
-        s = _pair([pp.stride], _hw(pp, "stride_h", "stride_w"), 1, "stride", name)
-        pad = _pair([pp.pad], _hw(pp, "pad_h", "pad_w"), 0, "pad", name)
-        _at_least_one(name, kernel_size=k, stride=s)
-        if pad[0] >= k[0] or pad[1] >= k[1]:
-            raise CaffeFormatError(f"layer {name!r}: pad {pad} must be smaller than kernel {k} (Caffe's rule)")
-        out = L.caffe_pool_shape(tuple(shapes[0][-2:]), k, s, pad, ceil)
-        if min(out) < 1:
-            raise CaffeFormatError(f"layer {name!r}: kernel {k} is larger than the input {tuple(shapes[0][-2:])} "
-                                   f"padded by {pad}; the pooled output would be {out}")
-        for size, n, kk, ss, pp_ in zip(shapes[0][-2:], out, k, s, pad, strict=True):
-            if (n - 1) * ss - pp_ >= size:  # only possible without any padding: Caffe clips otherwise
-                raise CaffeFormatError(f"layer {name!r}: with input {size}, kernel {kk}, stride {ss}, pad {pp_} the "
-                                       "last window lies outside the input (Caffe would output NaN/-FLT_MAX there)")
-        return L.CaffePool2d(method, k, s, pad, ceil=ceil)
-    if t == "LRN":
-        lp = p.lrn_param
-        return L.CaffeLRN(lp.local_size, lp.alpha, lp.beta, lp.k, _enum_name(lp, "norm_region"))
-    if t in ("Dropout", "Split"):
-        return L.Identity()
-    if t == "Softmax":
-        return L.Softmax(p.softmax_param.axis)
-    if t == "Concat":
-        cp = p.concat_param
-        return L.Concat(cp.axis if cp.HasField("axis") or not cp.HasField("concat_dim") else cp.concat_dim)
-    if t == "Eltwise":
-        ep = p.eltwise_param
-        if ep.coeff and len(ep.coeff) != len(spec.bottom):
-            raise CaffeFormatError(f"layer {name!r}: {len(ep.coeff)} coeff for {len(spec.bottom)} bottoms")
-        return L.Eltwise(_enum_name(ep, "operation"), list(ep.coeff))
-    if t == "Flatten":
-        return L.Flatten(p.flatten_param.axis, p.flatten_param.end_axis)
-    if t == "Sigmoid":
-        return nn.Sigmoid()
-    if t == "TanH":
-        return nn.Tanh()
-    raise CaffeFormatError(f"layer {name!r}: layer type {t!r} is not supported (supported: {sorted(SUPPORTED)})")
+    if spec.type not in BUILDERS:
+        raise _unsupported(spec)
+    return BUILDERS[spec.type](spec, shapes, blobs)
 
 
 def _load(m, name, blobs, want, params, transpose_first: bool = False) -> None:
@@ -290,7 +331,7 @@ def convert(net, weights: dict[str, list[np.ndarray]], input_shape=None) -> Caff
     body = [s for s in specs if s.type not in DATA_TYPES]
     for s in body:
         if s.type not in SUPPORTED:
-            raise CaffeFormatError(f"layer {s.name!r}: layer type {s.type!r} is not supported (supported: {sorted(SUPPORTED)})")
+            raise _unsupported(s)
         try:
             bottoms = [meta[b] for b in s.bottom]
         except KeyError as e:

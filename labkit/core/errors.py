@@ -67,6 +67,16 @@ class ParameterError(LabkitError, ValueError):
     family = "parameter"
 
 
+class DependencyError(LabkitError, RuntimeError):
+    """A program or optional package a step needs is not installed (``java`` for METEOR and the PTB tokenizer).
+
+    Not the user's input, but theirs to fix the same way: the message names what is missing, how to install it,
+    and how to do without it. A ``RuntimeError``, as callers caught before.
+    """
+
+    family = "dependency"
+
+
 class NotebookError(LabkitError):
     """A course notebook cannot be found, paired with its text source or turned into the student version.
 

@@ -15,13 +15,14 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from labkit.core.errors import DependencyError
 from labkit.metrics.errors import MetricInputError
 
 METRICS: tuple[str, ...] = ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr")
 JAVA_METRICS: tuple[str, ...] = ("METEOR",)  # and the PTB tokenizer (tokenize=True)
 
 
-class JavaMissingError(RuntimeError):
+class JavaMissingError(DependencyError):
     """``java`` is not on PATH, but a requested step needs it."""
 
 
@@ -33,9 +34,9 @@ def java_available() -> bool:
 def _need_java(what: str) -> None:
     if not java_available():
         raise JavaMissingError(
-            f"{what} needs Java (`java` on PATH): METEOR and the PTB tokenizer are Java programs. Install a JRE "
-            "(e.g. `apt-get install default-jre-headless`), or score without them: "
-            "score(..., metrics=('BLEU-4', 'ROUGE-L', 'CIDEr'), tokenize=False).")
+            f"{what} needs Java (`java` on PATH): METEOR and the PTB tokenizer are Java programs",
+            fix="install a JRE (e.g. `apt-get install default-jre-headless`), or score without them: "
+                "score(..., metrics=('BLEU-4', 'ROUGE-L', 'CIDEr'), tokenize=False)")
 
 
 def clipped_ngram_matches(candidate: str, references: Sequence[str], n: int = 1) -> tuple[int, int]:

@@ -207,3 +207,17 @@ def test_detect_features_and_dissect(frame_file, tmp_path):
     t = len(recs[1].features["rgb"])
     assert d["feature_lists.rgb"] == f"{t} frames × 1024 bytes"
     assert int.from_bytes(bytes.fromhex(d["length field (uint64 LE)"].replace(" ", "")), "little") == d["length"]
+
+
+def test_yt8m_keeps_its_own_byte_formula_because_the_shared_quantiser_rounds_half_steps_differently():
+    """Why yt8m.quantize is not labkit.data.compression.quantise_u8 with lo=-2, step=4/255: the starter code
+    multiplies by 255/4 (exact), the shared quantiser divides by the step (inexact), so exact half steps round apart —
+    0.0 is byte 128 in YouTube-8M's files and 127 through quantise_u8 — while every other value gets the same byte."""
+    from labkit.data.compression import quantise_u8
+
+    half_steps = ((np.arange(255) + 0.5) / 63.75 - 2).astype(np.float32)  # includes 0.0 (127.5 steps above -2)
+    assert yt8m.quantize(np.float32(0.0)) == 128 and quantise_u8(np.float32(0.0), np.float32(-2), 4 / 255) == 127
+    assert (yt8m.quantize(half_steps) != quantise_u8(half_steps, np.float32(-2), 4 / 255)).any()
+    x = np.random.default_rng(0).normal(0, 1, 20_000).astype(np.float32)
+    x = x[np.abs((np.clip(x, -2, 2) + 2) * np.float32(63.75) % 1 - 0.5) > 1e-3]  # away from half steps
+    np.testing.assert_array_equal(yt8m.quantize(x), quantise_u8(np.clip(x, -2, 2), np.float32(-2), 4 / 255))

@@ -58,6 +58,10 @@ class UnknownIdError(ParameterError, KeyError):
 def quantize(x: np.ndarray, min_value: float = -2.0, max_value: float = 2.0) -> np.ndarray:
     """Float features → uint8, as the YouTube-8M feature extractor does (clip, scale, round half to even).
 
+    Its own formula, not :func:`labkit.data.compression.quantise_u8`: the extractor multiplies by 255/range (exact),
+    the shared quantiser divides by the step (inexact), so exact half steps — 0.0 among them, byte 128 here, 127
+    there — would round one byte apart from the official files (``tests/test_yt8m_format.py`` shows it).
+
     Non-finite values are refused: NaN would be stored as an ordinary byte, and nothing downstream could
     tell it from a real feature."""
     x = np.asarray(x, dtype=np.float32)

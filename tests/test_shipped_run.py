@@ -160,3 +160,29 @@ def test_licences_are_worded_once_in_shipped_run(tool):
     assert not re.search(r"CC BY|sample-image licence|weights trained here", source), \
         f"{tool}.py words a licence itself: use shipped_run's MNIST_LICENCE / PASTED_OBJECTS_LICENCE"
     assert "ShippedRun(" in source
+
+
+class Accepted(Exception):
+    """Raised where a script would start its run: its command line was accepted."""
+
+
+def stop(*args, **kwargs):
+    raise Accepted
+
+
+@pytest.mark.parametrize("tool", SCRIPTS)
+def test_every_shipped_command_is_a_valid_command_of_its_script(tool, monkeypatch):
+    """The MANIFEST's ``command`` (and ``restore``) of every shipped checkpoint still parses: re-running it rebuilds."""
+    import shlex
+
+    from labkit.core.assets import load_manifest
+
+    prefix = f"PYTHONPATH=. python tools/{tool}.py"
+    commands = {a.training["command"] for a in load_manifest().values()
+                if a.training and str(a.training.get("command", "")).startswith(prefix + " ")}
+    assert commands, f"no shipped checkpoint records a {tool} command"
+    mod = load_tool(tool)
+    monkeypatch.setattr(mod, "set_threads" if tool == "train_amnet_pasted" else "ShippedRun", stop)
+    for cmd in sorted(commands):
+        with pytest.raises(Accepted):
+            mod.main(shlex.split(cmd.removeprefix(prefix)))

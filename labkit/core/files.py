@@ -8,6 +8,7 @@ guarded ``torch.load(weights_only=True)`` is the rule every model file is read b
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,15 +18,23 @@ from labkit.core.errors import CheckpointError
 
 def replace_atomically(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it onto ``path``; on any failure the
-    temporary file is removed and ``path`` is left as it was."""
+    temporary file is removed and ``path`` is left as it was.
+
+    The temporary file has ``path``'s own name, in a hidden folder beside it (same file system, so the rename is
+    atomic): a writer that records its file's name gives the bytes it would give ``path`` itself — ``torch.save``
+    names its zip records after the file, so a checkpoint re-saved by the same command keeps its sha256."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    folder = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = folder / path.name
     try:
+        folder.mkdir(exist_ok=True)
         write(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return path
 
 

@@ -31,7 +31,7 @@
 # %% tags=["parameters"]
 from typing import Optional
 
-profile: str = "quick"  # quick|full: quick trains the short run from scratch on 600 videos for 6 epochs, full on all 2000 for 30
+profile: str = "quick"  # quick|full: quick trains the run from scratch on train_videos videos for epochs epochs; full on all videos for 30 epochs, as the shipped checkpoints (train_videos and epochs are then ignored)
 data_root: Optional[str] = None  # None: bundled constructed event videos; a folder: YouTube-8M frame-level shards, train and validate files (rgb only)
 num_classes: int = 10  # 2..: label classes of the run from scratch (YouTube-8M 2018 needs 3862)
 max_frames: int = 80  # 1..: frames kept per video, the first ones (bundled videos have 40 to 80, YouTube-8M up to 300)

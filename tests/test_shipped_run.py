@@ -22,6 +22,7 @@ SMOKES = {
     "train_ram": (["translated_2scales_t3", "--steps", "2"], "ram_translated_2scales_t3_learned_s0", "val_acc"),
     "train_video_attention": (["last", "--steps", "2"], "attention_lstm_last_s0", "val_gap"),
     "train_sa_lstm": (["attention", "--steps", "2"], "sa_lstm_attention_s0", "val_digit_acc"),
+    "train_video_transformer": (["order", "--steps", "2"], "transformer_order_sinusoidal_s0", "val_acc"),
 }
 SCRIPTS = [*SMOKES, "train_amnet_pasted"]
 
@@ -141,7 +142,7 @@ def test_a_smoke_folder_filled_by_another_command_starts_afresh(tmp_path):
 
 
 def test_the_helpers_other_scripts_import_behave_as_before(tmp_path):
-    """train_video_transformer.py builds on these directly: a smoke clock still never resumes, curves keep 6 digits."""
+    """The building blocks ShippedRun is made of: a smoke clock never resumes unless asked, curves keep 6 digits."""
     shipped = load_tool("shipped_run")
     clock = shipped.WallClock("toy_tool", "toy_s0", tmp_path, smoke=True)
     clock.dir.mkdir(parents=True)

@@ -56,9 +56,9 @@ def test_unknown_variant_and_missing_checkpoint_are_clear_errors():
         zoo.load_pretrained("order", "learned", seed=99)
 
 
-@pytest.mark.parametrize("task", ["events", "order"])
-def test_the_training_script_runs(task, tmp_path):
-    r = run_tool("train_video_transformer", task, "--positions", "learned", "--steps", "2", "--out", str(tmp_path))
+def test_the_training_script_runs_the_events_task(tmp_path):
+    """(tests/test_shipped_run.py runs the order task twice, resuming.)"""
+    r = run_tool("train_video_transformer", "events", "--positions", "learned", "--steps", "2", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr[-2000:]
-    assert (tmp_path / f"transformer_{task}_learned_s0.pt").is_file()
-    assert '"best_head_mass_ratio"' in r.stdout and '"best_epoch": 1' in r.stdout
+    assert (tmp_path / "transformer_events_learned_s0.pt").is_file()
+    assert '"best_head_mass_ratio"' in r.stdout and '"best_epoch": 1' in r.stdout and '"val_gap"' in r.stdout

@@ -56,7 +56,7 @@ def _check_task(task: str) -> None:
 
 def validation_row(model: VideoTransformer, task: str, items: list) -> dict[str, float]:
     """What ``fit`` logs after each epoch: the monitored validation figure (GAP on ``events``, accuracy on
-    ``order``) and the [CLS] mass ratio, so the curve shows where attention goes too."""
+    ``order``); on ``events`` also the [CLS] mass ratio, so the curve shows where attention goes too."""
     _check_task(task)
     if task == "events":
         p = predict_split(model, "val", items)

@@ -17,11 +17,11 @@ import labkit
 import labkit.models.attention_lstm  # noqa: F401  (the 05 check cell names it through `labkit`)
 from labkit.course.exercises import check_function
 from labkit.course.student import strip_solutions
-from labkit.metrics.captioning import clipped_ngram_matches
 from labkit.eval.transformer import head_mass_ratios
+from labkit.metrics.captioning import clipped_ngram_matches
 from labkit.metrics.yt8m import gap
-from labkit.models.attention_ops import causal_mask, scaled_dot_product
 from labkit.models import resmem as R
+from labkit.models.attention_ops import causal_mask, scaled_dot_product
 from labkit.models.sa_lstm import TemporalAttention
 from labkit.models.sa_lstm import select_beams as labkit_select_beams
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from labkit import asset_path
+from labkit.data import event_videos as zoo
 from labkit.data import yt8m
 from labkit.data.digit_events import EventVideoError, event_video_from_id, make_event_video
 from labkit.data.frame_pca import FramePCA
-from labkit.data import event_videos as zoo
 from labkit.models.frame_encoder import frame_features
 
 

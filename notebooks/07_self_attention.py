@@ -370,7 +370,7 @@ plt.show()
 if bundled:
     train_ds = event_videos.preload(event_videos.event_dataset("train", max_frames), train_videos or None)
     val_ds, test_ds = (event_videos.preload(event_videos.event_dataset(s, max_frames)) for s in ("val", "test"))
-    config = zoo.model_config("events", positions)
+    config = zoo.model_config(positions)
 else:
     files = {s: sorted(Path(data_root).glob(f"{s}*.tfrecord")) for s in ("train", "validate")}
     assert files["train"] and files["validate"], f"{data_root} needs train*.tfrecord and validate*.tfrecord shards"
@@ -379,7 +379,7 @@ else:
     train_ds = Subset(full, range(min(train_videos, len(full)))) if train_videos else full
     held = yt8m.YT8MFrameDataset(files["validate"], num_classes, max_frames, rgb)
     val_ds, test_ds = Subset(held, range(len(held) // 2)), Subset(held, range(len(held) // 2, len(held)))
-    config = zoo.model_config("events", positions, features=rgb, num_classes=num_classes, max_len=max_frames)
+    config = zoo.model_config(positions, features=rgb, num_classes=num_classes, max_len=max_frames)
 val_loader = DataLoader(val_ds, batch_size=100, collate_fn=yt8m.collate_frames)
 
 torch.manual_seed(seed)

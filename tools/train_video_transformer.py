@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         train = event_videos.order_items("train", limit)
         val, test = event_videos.order_items("val"), event_videos.order_items("test")
     torch.manual_seed(args.seed)
-    config = model_config(args.task, args.positions, **({} if args.dropout is None else {"dropout": args.dropout}))
+    config = model_config(args.positions, **({} if args.dropout is None else {"dropout": args.dropout}))
     model = VideoTransformer(config)
 
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)

@@ -71,18 +71,29 @@ def preload(ds: yt8m.YT8MFrameDataset, limit: int | None = None) -> list[dict[st
     return [ds[i] for i in range(len(ds) if limit is None else min(limit, len(ds)))]
 
 
+def window_mask(length: int, windows) -> np.ndarray:
+    """(length,) bool: True on the frames of the ``(digit, start, stop)`` windows (a digit is on screen on frames
+    start … stop − 1): what "the informative frames" of a video are, for both kinds of bundled video."""
+    mask = np.zeros(length, dtype=bool)
+    for _, start, stop in windows:
+        mask[start:stop] = True
+    return mask
+
+
 def informative(video_ids: list[str], lengths: list[int]) -> list[np.ndarray]:
     """(T_i,) bool per video: the frames that show one of its label digits (validation and test videos only)."""
     events = {k: v for split in event_meta()["events"].values() for k, v in split.items()}
-    out = []
-    for i, vid in enumerate(video_ids):  # video_ids and lengths in the same order
-        if vid not in events:
-            raise KeyError(f"no event frames recorded for {vid!r}: only the validation and test videos have them")
-        mask = np.zeros(lengths[i], dtype=bool)
-        for _, start, stop in events[vid]:
-            mask[start:stop] = True
-        out.append(mask)
-    return out
+    missing = [vid for vid in video_ids if vid not in events]
+    if missing:
+        raise KeyError(f"no event frames recorded for {missing[0]!r}: only the validation and test videos have them")
+    return [window_mask(t, events[vid]) for vid, t in zip(video_ids, lengths, strict=True)]
+
+
+@lru_cache(maxsize=1)
+def _sequence_videos() -> dict:
+    """Notebook 06's bundled sequence videos without the time column, read once (the order task's items and their
+    informative frames both come from them)."""
+    return load_event_captions(with_time=False)
 
 
 def order_items(split: str, limit: int | None = None) -> list[dict[str, torch.Tensor]]:
@@ -93,7 +104,7 @@ def order_items(split: str, limit: int | None = None) -> list[dict[str, torch.Te
     Why this task: both digits are in every video, so a model that only knows *which* digits it saw is right about
     half the time; being right more often needs *when*. The features carry no time column (06's SA-LSTM gets one),
     so the only source of order is the model's positional encoding."""
-    data = load_event_captions(with_time=False)
+    data = _sequence_videos()
     if split not in data:
         raise ValueError(f"split must be one of {tuple(data)}, got {split!r}")
     part = data[split] if limit is None else data[split].take(limit)
@@ -101,18 +112,12 @@ def order_items(split: str, limit: int | None = None) -> list[dict[str, torch.Te
     for vid, feats in zip(part.ids, part.features, strict=True):
         labels = torch.zeros(NUM_CLASSES)
         labels[part.events[vid][0][0]] = 1.0
-        out.append({"rgb": torch.from_numpy(feats), "labels": labels, "length": torch.tensor(len(feats))})
+        out.append({"rgb": torch.tensor(feats), "labels": labels, "length": torch.tensor(len(feats))})  # a copy
     return out
 
 
 def order_informative(split: str, limit: int | None = None) -> list[np.ndarray]:
     """(T_i,) bool per video of :func:`order_items`: the frames that show one of its two digits."""
-    part = load_event_captions(with_time=False)[split]
-    ids = part.ids if limit is None else part.ids[:limit]
-    out = []
-    for vid, feats in zip(ids, part.features, strict=False):
-        mask = np.zeros(len(feats), dtype=bool)
-        for _, start, stop in part.events[vid]:
-            mask[start:stop] = True
-        out.append(mask)
-    return out
+    part = _sequence_videos()[split]
+    n = len(part.ids) if limit is None else limit
+    return [window_mask(len(f), part.events[vid]) for vid, f in zip(part.ids[:n], part.features[:n], strict=True)]

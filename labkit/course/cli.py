@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -260,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"labkit: error ({kind}): {' '.join(str(e).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        # Ctrl-C reaches the kernel too; the notebook client's pending cell task then fails with DeadKernelError, and
+        # asyncio logs "Task exception was never retrieved" with a traceback when that task is collected as the
+        # process exits. The run is already marked interrupted, so that log is noise after our one line.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         print("labkit: interrupted", file=sys.stderr)
         return 130
 
